@@ -1,0 +1,1 @@
+"""The `xray` command-line entry point; subcommands register through the `xray.cli` entry points."""

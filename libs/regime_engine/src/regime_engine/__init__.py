@@ -1,0 +1,1 @@
+"""regime-engine."""
