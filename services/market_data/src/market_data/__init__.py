@@ -1,1 +1,1 @@
-"""market-data."""
+"""market_data: Binance USD-M frames (live or recorded) -> RawMarketEvent v1 records on Kafka."""

@@ -1,0 +1,1 @@
+"""Frozen contract types of the regime engine (shared with composer and orchestrator)."""

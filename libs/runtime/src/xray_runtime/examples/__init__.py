@@ -1,0 +1,1 @@
+"""Runnable example processors (used by the runtime's integration tests and benchmarks)."""

@@ -1,0 +1,1 @@
+"""Binance USD-M futures: stream routing, frame decoding, the live adapter."""

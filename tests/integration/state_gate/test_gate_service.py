@@ -1,0 +1,182 @@
+"""The state_gate service on a real broker: duplicates, out-of-order runs, kills, two instances, halts."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import orjson
+from click.testing import CliRunner
+from consumers.state_gate.cli import gate
+from consumers.state_gate.contracts import StateGateEvent, StateGateHaltedPayload, StateGateSnapshot
+from consumers.state_gate.harness import GateHarness, expected_by_symbol, run_id_for, workload
+from consumers.state_gate.samples import completed
+from xray_contracts.codec import codec_for
+from xray_contracts.orchestrator_event import OrchestratorEvent
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT", "ADAUSDT", "DOGEUSDT", "LTCUSDT")
+
+
+def _count(expected: dict[str, list[StateGateEvent]]) -> int:
+    return sum(len(v) for v in expected.values())
+
+
+def test_duplicates_and_out_of_order_give_one_gate_per_run(gate_harness: GateHarness) -> None:
+    h = gate_harness
+    events = workload(SYMBOLS, runs=25, seed=1)
+    expected = expected_by_symbol(events)
+    proc = h.start("solo")
+    h.wait_for_event(proc, "partitions_assigned")
+    h.produce(events)
+    out = h.wait_outputs(_count(expected), [proc])
+    assert h.stop(proc) == 0, h.log_tail(proc)
+    assert out == expected
+    gates = Counter((e.symbol, e.run_id) for v in out.values() for e in v if e.event_type == "GateEvaluated")
+    runs = {(e.symbol, e.run_id) for e in events if e.event_type != "EngineRunStarted"}
+    assert set(gates) == runs
+    assert set(gates.values()) == {1}
+
+
+def _assert_state_matches(h: GateHarness, expected: dict[str, list[StateGateEvent]]) -> None:
+    """One log record per output event, and each symbol's compacted snapshot names its last output."""
+    assert len(h.read_committed(h.state_log)) == _count(expected)
+    snapshots = {}
+    codec = codec_for(StateGateSnapshot)
+    for _, _, key, value, _ in sorted(h.read_committed(h.state), key=lambda r: (r[0], r[1])):
+        assert key is not None
+        assert value is not None
+        snapshots[key.decode()] = codec.decode(value)
+    for symbol, events in expected.items():
+        assert snapshots[symbol].last_run_id == events[-1].run_id
+        assert snapshots[symbol].state_status == events[-1].state_status
+
+
+def test_kill_restart_equivalence(gate_harness: GateHarness) -> None:
+    h = gate_harness
+    events = workload(SYMBOLS, runs=25, seed=2)
+    expected = expected_by_symbol(events)
+    total = _count(expected)
+    proc = h.start("gate-0")
+    h.wait_for_event(proc, "partitions_assigned")
+    feeder = threading.Thread(target=h.produce_paced, args=(events,), kwargs={"chunk": 60, "pace_s": 0.25})
+    feeder.start()
+    try:
+        for fraction in (0.25, 0.5, 0.75):
+            h.wait_progress(h.output, int(total * fraction), [proc])
+            proc.kill()
+            proc.wait(10)
+            proc = h.start("gate-0")
+    finally:
+        feeder.join()
+    out = h.wait_outputs(total, [proc], timeout_s=120)
+    assert h.stop(proc) == 0, h.log_tail(proc)
+    assert out == expected
+    _assert_state_matches(h, expected)
+    # The restarted incarnations rebuilt their state from the compacted topic.
+    restored = [e for p in h.procs[1:] for e in h.events(p, "store_restored")]
+    assert any(int(e["records"]) > 0 for e in restored)
+
+
+def test_two_instances_equal_one(gate_harness: GateHarness) -> None:
+    h = gate_harness
+    events = workload(SYMBOLS, runs=25, seed=3)
+    expected = expected_by_symbol(events)
+    total = _count(expected)
+    leaver = h.start("gate-a")
+    h.wait_for_event(leaver, "partitions_assigned")
+    survivor = h.start("gate-b")
+    h.wait_for_event(survivor, "partitions_assigned")
+    feeder = threading.Thread(target=h.produce_paced, args=(events,), kwargs={"chunk": 60, "pace_s": 0.25})
+    feeder.start()
+    try:
+        h.wait_progress(h.output, total // 2, [leaver, survivor])
+        assert h.stop(leaver, signal.SIGTERM) == 0, h.log_tail(leaver)
+    finally:
+        feeder.join()
+    out = h.wait_outputs(total, [survivor], timeout_s=120)
+    assert h.stop(survivor) == 0, h.log_tail(survivor)
+    assert out == expected
+    _assert_state_matches(h, expected)
+
+
+def _gates_for(h: GateHarness, symbol: str) -> list[StateGateEvent]:
+    return h.outputs_by_symbol().get(symbol, [])
+
+
+def _await_marker(h: GateHarness, ts: int, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Produce a run for another symbol and wait for its gate: everything before it was processed."""
+    h.produce([completed(run_id_for("MARKER", ts, "truth"), ts, symbol="MARKER")])
+    deadline = time.monotonic() + 60
+    while not any(e.engine_timestamp_ms == ts for e in _gates_for(h, "MARKER")):
+        for proc in procs:
+            assert proc.poll() is None, h.log_tail(proc)
+        assert time.monotonic() < deadline, "marker never gated"
+        time.sleep(0.2)
+
+
+def test_corrupt_record_halts_symbol_until_resume(gate_harness: GateHarness) -> None:
+    h = gate_harness
+    sym = "BTCUSDT"
+
+    def run(ts: int) -> OrchestratorEvent:
+        return completed(run_id_for(sym, ts, "truth"), ts, symbol=sym)
+
+    proc = h.start("gate-0")
+    h.wait_for_event(proc, "partitions_assigned")
+    h.produce([run(180_000)])
+    h.produce_raw(sym.encode(), b"\xc3\x01 definitely not avro")
+    h.produce([run(360_000)])
+    _await_marker(h, 1, [proc])
+    gates = _gates_for(h, sym)
+    assert [(e.event_type, e.gate_status) for e in gates] == [
+        ("GateEvaluated", "OPEN"),
+        ("StateGateHalted", "CLOSED"),
+    ]
+    halt = gates[-1]
+    assert isinstance(halt.payload, StateGateHaltedPayload)
+    assert halt.payload.error_kind == "malformed_input"
+    (dead,) = h.read_committed(h.dlq)
+    assert dead[2] == sym.encode()
+    assert dead[3] == b"\xc3\x01 definitely not avro"
+    headers = dict(dead[4])
+    assert headers["dlq.source.topic"] == h.input.encode()
+
+    metrics = h.metrics_text(proc)
+    assert 'xray_dlq_records_total{source_topic="' + h.input + '"} 1.0' in metrics
+    assert 'state_gate_failures_total{error_kind="malformed_input"} 1.0' in metrics
+    assert "state_gate_halted 1.0" in metrics
+
+    # A restart does not clear the halt.
+    assert h.stop(proc) == 0, h.log_tail(proc)
+    proc = h.start("gate-0")
+    h.produce([run(540_000)])
+    _await_marker(h, 2, [proc])
+    assert len(_gates_for(h, sym)) == 2
+
+    where = ["--bootstrap", h.bootstrap, "--namespace", h.namespace]
+    shown = CliRunner().invoke(gate, ["status", sym, *where])
+    assert shown.exit_code == 0, shown.output
+    status = orjson.loads(shown.output)
+    assert (status["halted"], status["gate_status"], status["halt_error_kind"]) == (
+        True,
+        "CLOSED",
+        "malformed_input",
+    )
+
+    result = CliRunner().invoke(gate, ["resume", sym, *where, "--note", "test"])
+    assert result.exit_code == 0, result.output
+    h.wait_for_event(proc, "state_gate.resumed")
+    h.produce([run(720_000)])
+    _await_marker(h, 3, [proc])
+    assert h.stop(proc) == 0, h.log_tail(proc)
+    after = _gates_for(h, sym)[2:]
+    assert [(e.event_type, e.gate_status) for e in after] == [
+        ("StateReset", "CLOSED"),
+        ("GateEvaluated", "OPEN"),
+    ]
+    assert after[-1].engine_timestamp_ms == 720_000
+    status = orjson.loads(CliRunner().invoke(gate, ["status", sym, *where]).output)
+    assert (status["halted"], status["gate_status"], status["state_status"]) == (False, "OPEN", "READY")
