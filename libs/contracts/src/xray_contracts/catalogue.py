@@ -97,7 +97,8 @@ ANALYSIS_ENGINE_MODULE_STATE: Final = _compacted(
     "analysis_engine.module_state", _V1 + "AnalysisModuleStateRecord", key='json ["symbol","module_id"]'
 )
 ANALYSIS_ENGINE_RUN_LEDGER: Final = _compacted("analysis_engine.run_ledger", _V1 + "AnalysisRunLedger")
-# Room for more: analysis_engine's `alerts` topic is declared here the same way (and added to TOPICS).
+# The `output.alerts` module's ArtifactEmitted events, same value contract as analysis_engine_event.
+ALERTS: Final = TopicSpec("alerts", _V1 + "AnalysisEngineEvent", "delete", EVENT_RETENTION_MS)
 
 DLQ_SERVICES: Final[tuple[str, ...]] = (
     "market_data",
@@ -119,6 +120,7 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     ANALYSIS_ENGINE_EVENT,
     ANALYSIS_ENGINE_MODULE_STATE,
     ANALYSIS_ENGINE_RUN_LEDGER,
+    ALERTS,
 )
 DLQ_TOPICS: Final[tuple[TopicSpec, ...]] = tuple(dlq_spec(s) for s in DLQ_SERVICES)
 ALL_TOPICS: Final[tuple[TopicSpec, ...]] = TOPICS + DLQ_TOPICS

@@ -45,16 +45,8 @@ _log = get_logger("analysis_engine.service")
 
 
 def topic_spec(name: str) -> TopicSpec:
-    """A catalogue topic; `alerts` falls back to its intended spec until the catalogue declares it."""
-    try:
-        return catalogue.spec(name)
-    except KeyError:
-        if name != "alerts":
-            raise
-        # Same value contract as analysis_engine_event (ArtifactEmitted of output.alerts only).
-        return TopicSpec(
-            "alerts", catalogue.ANALYSIS_ENGINE_EVENT.value_schema, "delete", catalogue.EVENT_RETENTION_MS
-        )
+    """The catalogue entry of a module's output topic (e.g. `alerts`)."""
+    return catalogue.spec(name)
 
 
 class EngineSection(AnalysisEngineConfig):
