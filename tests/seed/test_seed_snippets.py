@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
+from consumers.analysis_engine.testing import gate_event
+from consumers.state_gate.samples import failed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,10 +47,15 @@ def _snippets_by_section(text: str) -> dict[str, list[str]]:
 
 
 # Layers whose snippets must run; a layer joins this list when its issue lands.
-READY = ["Market Data", "Orchestrator"]
+READY = ["Market Data", "Orchestrator", "Regime Engine", "State Gate", "Analysis Engine"]
 
 # Names a snippet uses without defining ("given an event named event"); supplied, never edited in.
-GIVEN: dict[str, dict[str, object]] = {"Composer": {"cut_events": []}}
+GIVEN: dict[str, dict[str, object]] = {
+    "Composer": {"cut_events": []},
+    # An EngineRunFailed built from the envelope fields alone (payload null) and an OPEN gate decision.
+    "State Gate": {"event": failed("run-1", 1000, symbol="BTCUSDT", with_payload=False)},
+    "Analysis Engine": {"event": gate_event()},
+}
 
 
 @pytest.mark.parametrize("section", READY)

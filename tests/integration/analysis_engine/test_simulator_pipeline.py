@@ -1,25 +1,35 @@
 """Built-in detectors on a labelled simulator series: simulator -> composer -> regime engine (hysteresis) ->
-OPEN gate events -> analysis engine, checked against the simulator's labels.
+analysis engine, checked against the simulator's labels.
 
-The Kafka hops (orchestrator, state_gate) are left out here: they carry these payloads unchanged and have
-their own exactly-once tests; this checks what the detectors make of real engine output.
+`test_detectors_follow_the_simulator_labels` runs it all in-process (OPEN gate events built here).
+`test_engine_output_through_gate_and_analysis_services` publishes the engine's results as the
+orchestrator does (orchestrator_event records) and lets the state_gate and analysis_engine services do
+the rest on a real broker; test_whole_pipeline.py adds market_data and the orchestrator service.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from pathlib import Path
 
-from consumers.analysis_engine import AnalysisEngine, AnalysisEngineConfig
-from consumers.analysis_engine.contracts import ArtifactEmittedPayload
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+from consumers.analysis_engine import AnalysisEngine, AnalysisEngineConfig, pipeline_check
 from consumers.analysis_engine.discovery import discover_registry
+from consumers.analysis_engine.label_check import RunArtifacts, runs_from_events, score_runs
 from consumers.analysis_engine.testing import gate_event
 from regime_engine.contracts.outputs import RegimeOutput as EngineOutput
 from regime_engine.engine import step
 from regime_engine.hysteresis import HysteresisState as EngineHysteresis
+from xray_contracts import catalogue
 from xray_contracts import orchestrator_event as oe
+from xray_contracts.codec import codec_for
+from xray_contracts.orchestrator_event import OrchestratorEvent
 from xray_evaluation.series import steps_from_events
 from xray_simulator.api import simulate
 from xray_simulator.config import SimulatorConfig
+from xray_testing.services import running_services
+from xray_testing.topics import create_topics
 
 SEED = 23
 WINDOWS = 90
@@ -64,22 +74,16 @@ def wire_hysteresis(h: EngineHysteresis) -> oe.HysteresisState:
     )
 
 
-def precision_recall(predicted: list[bool], actual: list[bool]) -> tuple[float, float]:
-    hits = sum(p and a for p, a in zip(predicted, actual, strict=True))
-    return hits / max(1, sum(predicted)), hits / max(1, sum(actual))
-
-
 def test_detectors_follow_the_simulator_labels() -> None:
     config = SimulatorConfig(seed=SEED, symbols=("BTCUSDT",), windows=WINDOWS)
     sim = simulate(config)
     engine = AnalysisEngine(
         registry=discover_registry(), config=AnalysisEngineConfig(enabled_modules=[], module_configs=[])
     )
-    labels: list[str] = []
-    anchors: list[str] = []
-    outputs: list[dict[str, Any]] = []
+    runs: list[RunArtifacts] = []
+    labels = sim.label_map()
     previous: EngineHysteresis | None = None
-    for steps in steps_from_events(sim.events, config.symbols, sim.label_map()):
+    for steps in steps_from_events(sim.events, config.symbols, labels):
         for s in steps:
             decision = step(s.snapshot, previous)
             previous = decision.state
@@ -94,42 +98,68 @@ def test_detectors_follow_the_simulator_labels() -> None:
             )
             events = engine.consume(event)
             assert events[-1].event_type == "AnalysisRunCompleted"
-            outputs.append(
-                {
-                    f"{e.payload.module_id}:{e.payload.artifact_name}": e.payload.payload
-                    for e in events
-                    if isinstance(e.payload, ArtifactEmittedPayload)
-                }
-            )
-            labels.append(s.label or "")
-            anchors.append(decision.state.anchor_regime.value)
+            runs.extend(runs_from_events(events))
+    score = score_runs(runs, labels)
+    print(score.summary())
+    assert score.runs == WINDOWS
+    assert not score.problems()
 
-    transitions = [o["detector.regime_transition:transition"] for o in outputs]
-    # A transition artifact exactly at each committed (hysteresis anchor) regime change.
-    assert [t["detected"] for t in transitions] == [
-        i > 0 and anchors[i] != anchors[i - 1] for i in range(len(anchors))
-    ]
-    # Against the labels: each label change is followed within 3 windows by a transition to that regime...
-    changes = [i for i in range(2, len(labels)) if labels[i] != labels[i - 1]]
-    found = sum(
-        any(t["detected"] and t["to_regime"] == labels[i] for t in transitions[i : i + 4]) for i in changes
+
+def orchestrator_events(config: SimulatorConfig) -> list[OrchestratorEvent]:
+    """What the orchestrator publishes in hysteresis mode (EngineRunCompleted carrying the regime output
+    and the hysteresis state), computed in-process with the composer and the regime engine."""
+    sim = simulate(config)
+    previous: dict[str, EngineHysteresis | None] = dict.fromkeys(config.symbols)
+    out: list[OrchestratorEvent] = []
+    for steps in steps_from_events(sim.events, config.symbols):
+        for s in steps:
+            decision = step(s.snapshot, previous[s.symbol])
+            previous[s.symbol] = decision.state
+            run_id = hashlib.sha256(f"{s.symbol}|{s.timestamp}|{s.timestamp}|hysteresis".encode()).hexdigest()
+            payload = oe.OrchestratorPayload(
+                regime_output=wire_output(decision.output), hysteresis_state=wire_hysteresis(decision.state)
+            )
+            out.append(
+                OrchestratorEvent(
+                    schema="orchestrator_event",
+                    schema_version="1",
+                    event_type="EngineRunCompleted",
+                    run_id=run_id,
+                    symbol=s.symbol,
+                    engine_timestamp_ms=s.timestamp,
+                    cut_start_ingest_seq=1,
+                    cut_end_ingest_seq=s.timestamp,
+                    cut_kind="timer",
+                    engine_mode="hysteresis",
+                    attempt=1,
+                    payload=payload,
+                )
+            )
+    return out
+
+
+def test_engine_output_through_gate_and_analysis_services(
+    kafka_bootstrap: str, kafka_namespace: str, tmp_path: Path
+) -> None:
+    config = pipeline_check.sim_config()
+    labels = simulate(config).label_map()
+    inputs = orchestrator_events(config)
+    create_topics(AdminClient({"bootstrap.servers": kafka_bootstrap}), kafka_namespace, catalogue.ALL_TOPICS)
+    with running_services(kafka_bootstrap, kafka_namespace, tmp_path) as services:
+        for module in ("consumers.analysis_engine", "consumers.state_gate"):
+            services.start_module(module).wait_for_event("partitions_assigned")
+        codec = codec_for(OrchestratorEvent)
+        producer = Producer({"bootstrap.servers": kafka_bootstrap, "partitioner": "murmur2_random"})
+        topic = catalogue.ORCHESTRATOR_EVENT.topic(kafka_namespace)
+        for event in inputs:
+            headers = list(codec.headers(event))
+            producer.produce(topic, codec.encode(event), event.symbol.encode(), headers=headers)
+        assert producer.flush(30) == 0
+        events = pipeline_check.await_analysis(services, pipeline_check.WINDOWS, timeout_s=90)
+        gates = pipeline_check.gate_events(kafka_bootstrap, kafka_namespace)
+        codes = services.stop_all()
+    assert all(code == 0 for code in codes.values()), codes
+    score = pipeline_check.check_against_labels(
+        events, gates, labels, min_runs=len(config.symbols) * pipeline_check.WINDOWS
     )
-    # ...and a transition names the labelled regime of its window.
-    fired = [i for i, t in enumerate(transitions) if t["detected"]]
-    right = sum(transitions[i]["to_regime"] == labels[i] for i in fired)
-    crowding = precision_recall(
-        [o["detector.crowding:crowding"]["detected"] for o in outputs],
-        [x.startswith("SQUEEZE_") for x in labels],
-    )
-    cascade = precision_recall(
-        [o["detector.liquidation_cascade:cascade"]["detected"] for o in outputs],
-        [x.startswith("LIQUIDATION_") for x in labels],
-    )
-    print(
-        f"transitions: {found}/{len(changes)} label changes found, {right}/{len(fired)} right; "
-        f"crowding P/R {crowding[0]:.2f}/{crowding[1]:.2f}; cascade P/R {cascade[0]:.2f}/{cascade[1]:.2f}"
-    )
-    assert found >= 0.6 * len(changes)
-    assert right >= 0.75 * len(fired)
-    assert min(crowding) >= 0.75
-    assert min(cascade) >= 0.75
+    print(score.summary())

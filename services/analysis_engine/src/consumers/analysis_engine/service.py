@@ -23,6 +23,7 @@ from consumers.analysis_engine.contracts import (
 )
 from consumers.analysis_engine.discovery import discover_registry
 from consumers.analysis_engine.engine import DEFAULT_RECENT_RUN_LIMIT, AnalysisEngine, RunOutcome, StageTimer
+from consumers.analysis_engine.engine_processor import EngineProcessor
 from consumers.analysis_engine.modules.base import OutputModule
 from consumers.analysis_engine.observability import EngineMetrics
 from consumers.analysis_engine.registry import ModuleRegistry
@@ -35,7 +36,7 @@ from xray_contracts.state_gate import StateGateEvent
 from xray_runtime.config import ServiceSettings, load_settings
 from xray_runtime.context import Context, Record
 from xray_runtime.logs import get_logger, setup_logging
-from xray_runtime.processor import InputTopic, Processor
+from xray_runtime.processor import InputTopic
 from xray_runtime.state import PartitionStore, StoreSpec
 
 SERVICE: Final = "analysis_engine"
@@ -119,10 +120,18 @@ class PrometheusMirror:
         )
         self.halted = Gauge(
             "analysis_engine_halted",
-            "1 when the last handled symbol is halted",
+            "1 while the symbol is halted (recomputed from the owned ledgers after restore and commit)",
             ["symbol"],
             registry=registry,
         )
+
+    def halted_changed(self, halted: set[str], lifted: set[str]) -> None:
+        """Set the per-symbol halted gauge from the recomputed set and log the change."""
+        for symbol in halted:
+            self.halted.labels(symbol=symbol).set(1)
+        for symbol in lifted:
+            self.halted.labels(symbol=symbol).set(0)
+        _log.info("analysis_engine.halted_symbols", symbols=sorted(halted), lifted=sorted(lifted))
 
     def __call__(self, name: str, tags: dict[str, str]) -> None:
         """Increment the mirrored counter."""
@@ -158,9 +167,7 @@ def build_engine(
     )
 
 
-def build(
-    settings: AnalysisEngineSettings, registry: ModuleRegistry | None = None
-) -> Processor[StateGateEvent]:
+def build(settings: AnalysisEngineSettings, registry: ModuleRegistry | None = None) -> EngineProcessor:
     """Wire the engine into the runtime's exactly-once Processor."""
     codecs = codecs_for_registry(settings.schema_registry_url)
     event_codec = codecs.for_type(AnalysisEngineEvent)
@@ -181,14 +188,20 @@ def build(
             state_codec.decode,
         ),
     ]
-    processor: Processor[StateGateEvent] = Processor(
+    # Outcomes handled in the open transaction: counted and logged once it commits, dropped on a rewind
+    # (the runtime calls on_revoked before redoing the batch), so metrics count each outcome once.
+    uncommitted: list[RunOutcome] = []
+    processor = EngineProcessor(
         service=SERVICE,
         settings=settings,
         inputs=[InputTopic(catalogue.spec("state_gate_event"), input_codec.decode)],
         handler=lambda record, ctx: None,
         stores=stores,
+        on_revoked=lambda _partitions: uncommitted.clear(),
+        ledger_store=LEDGER_STORE,
     )
     mirror = PrometheusMirror(processor.metrics.registry)
+    processor.on_halted_changed = mirror.halted_changed
     engine = build_engine(
         settings,
         registry,
@@ -221,7 +234,6 @@ def build(
             states.put(module_state_key(record.symbol, record.module_id), record)
         if outcome.ledger is not None:
             ledgers.put(outcome.symbol, outcome.ledger)
-            mirror.halted.labels(symbol=outcome.symbol).set(1 if outcome.ledger.halted else 0)
 
     def deliver(event: StateGateEvent, outcome: RunOutcome) -> None:
         """External deliveries of output modules (webhook); failures are logged and counted only."""
@@ -258,10 +270,16 @@ def build(
         outcome = engine.process(event, view)
         write(outcome, ctx)
         deliver(event, outcome)
-        # Counted when handled; an aborted batch is redone and counted again (metrics are not exact-once).
-        engine.observe(outcome)
+        uncommitted.append(outcome)
+
+    def observe_committed() -> None:
+        """Count and log the outcomes of the transaction that just committed."""
+        for outcome in uncommitted:
+            engine.observe(outcome)
+        uncommitted.clear()
 
     processor.handler = handle
+    processor.on_committed = observe_committed
     return processor
 
 

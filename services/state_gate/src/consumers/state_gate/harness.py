@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from xray_contracts import catalogue
 from xray_contracts.codec import codec_for
 from xray_contracts.orchestrator_event import OrchestratorEvent
 from xray_runtime.reader import PartitionReader
+from xray_testing.services import set_topic_config
 from xray_testing.topics import create_topics
 
 MAX_GAP_MS = 180_000
@@ -110,13 +112,22 @@ def expected_by_symbol(events: Sequence[OrchestratorEvent]) -> dict[str, list[St
 class GateHarness:
     """Topics in a fresh namespace, the service as subprocesses, input producer and committed read-back."""
 
-    def __init__(self, bootstrap: str, namespace: str, workdir: Path) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        namespace: str,
+        workdir: Path,
+        topics: Sequence[catalogue.TopicSpec] = TOPICS,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.bootstrap = bootstrap
         self.namespace = namespace
         self.workdir = workdir
         self.procs: list[subprocess.Popen[bytes]] = []
         self._starts = 0
-        create_topics(AdminClient({"bootstrap.servers": bootstrap}), namespace, TOPICS)
+        self.extra_env = dict(extra_env or {})
+        self._admin = AdminClient({"bootstrap.servers": bootstrap})
+        create_topics(self._admin, namespace, topics)
         self.input = catalogue.ORCHESTRATOR_EVENT.topic(namespace)
         self.output = catalogue.STATE_GATE_EVENT.topic(namespace)
         self.state = catalogue.STATE_GATE_STATE.topic(namespace)
@@ -147,7 +158,31 @@ class GateHarness:
                 "XRAY_GATE__BLOCK_DURING_TRANSITION": "true",
             }
         )
+        env.update(self.extra_env)
         return env
+
+    def set_topic_config(self, topic: str, key: str, value: str) -> None:
+        """Change one broker-side topic config (e.g. a small max.message.bytes to make writes fail)."""
+        set_topic_config(self.bootstrap, topic, key, value)
+
+    def readyz(self, proc: subprocess.Popen[bytes]) -> int:
+        """The HTTP status of GET /readyz (200 ready, 503 not ready)."""
+        port = int(self.events(proc, "http_started")[-1]["port"])
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    def wait_readyz(self, proc: subprocess.Popen[bytes], status: int, timeout_s: float = 60.0) -> None:
+        """Block until /readyz answers `status`."""
+        deadline = time.monotonic() + timeout_s
+        while self.readyz(proc) != status:
+            if proc.poll() is not None:
+                raise AssertionError(f"service exited {proc.returncode}: {self.log_tail(proc)}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"/readyz never answered {status}: {self.log_tail(proc)}")
+            time.sleep(0.1)
 
     def start(self, instance_id: str) -> subprocess.Popen[bytes]:
         """Start one `python -m consumers.state_gate`; its JSON logs go to the test's workdir."""

@@ -125,8 +125,13 @@ class GateObserver:
             self.metrics.increment(FAILURES, {"error_kind": event.payload.error_kind})
             self.metrics.set_gauge(HALTED, 1.0, {})
 
-    def resumed(self, symbol: str, halted_symbols: int) -> None:
-        """Log an operator resume and lower the halted gauge when nothing is halted any more."""
+    def resumed(self, symbol: str, halted_symbols: int | None = None) -> None:
+        """Log an operator resume; lower the halted gauge when told nothing is halted any more."""
         self.log.info("state_gate.resumed", symbol=symbol)
         if halted_symbols == 0:
             self.metrics.set_gauge(HALTED, 0.0, {})
+
+    def halted_now(self, symbols: set[str], input_healthy: bool) -> None:
+        """The halted symbols recomputed from the owned snapshots (after a restore, rewind or commit)."""
+        self.metrics.set_gauge(HALTED, 1.0 if symbols else 0.0, {})
+        self.log.info("state_gate.halted_symbols", symbols=sorted(symbols), input_healthy=input_healthy)

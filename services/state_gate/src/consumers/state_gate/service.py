@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
+from confluent_kafka import KafkaException
 from consumers.state_gate.config import config_fingerprint
 from consumers.state_gate.contracts import (
     CONTROL_RESUME,
@@ -24,6 +25,8 @@ from consumers.state_gate.contracts import (
     StateGateStateRecord,
     output_idempotency_key,
 )
+from consumers.state_gate.gate_processor import GateHooks, GateProcessor
+from consumers.state_gate.limits import InputHealth, KafkaLimits, TransactionFailures, kafka_limits
 from consumers.state_gate.observability import GateObserver
 from consumers.state_gate.processor import brief_error
 from consumers.state_gate.prometheus import PrometheusGateMetrics
@@ -38,7 +41,7 @@ from xray_runtime.context import Context, HeaderList, Record
 from xray_runtime.dlq import dlq_headers
 from xray_runtime.logs import get_logger, setup_logging
 from xray_runtime.metrics import RuntimeMetrics
-from xray_runtime.processor import InputTopic, Processor
+from xray_runtime.processor import InputTopic
 from xray_runtime.state import StoreSpec
 
 STATE_STORE: Final = "state"
@@ -106,12 +109,16 @@ class GateService:
         self.log_topic = catalogue.STATE_GATE_STATE_LOG.topic(ns)
         self.dlq_topic = catalogue.dlq_spec(SERVICE).topic(ns)
         self.input_topic = catalogue.ORCHESTRATOR_EVENT.topic(ns)
+        self.state_topic = catalogue.STATE_GATE_STATE.topic(ns)
         self.runtime_metrics = RuntimeMetrics()
         self.observer = GateObserver(PrometheusGateMetrics(self.runtime_metrics.registry))
         self._warned_fingerprints: set[str] = set()
-        self._halted: set[str] = set()
+        self.limits: KafkaLimits = kafka_limits(self.config, settings.processing.max_consecutive_aborts)
+        self.failures = TransactionFailures(self.limits)
+        self.input_health = InputHealth(self.limits.input_max_failures, self.limits.input_max_block_ms)
+        self._processor: GateProcessor | None = None
 
-    def processor(self) -> Processor[GateInput]:
+    def processor(self) -> GateProcessor:
         """The runtime processor: two co-partitioned inputs and one compacted state store."""
         inputs: list[InputTopic[GateInput]] = [
             InputTopic(catalogue.ORCHESTRATOR_EVENT, tolerant(self._input_codec.decode)),
@@ -123,7 +130,14 @@ class GateService:
             encode=self._snapshot_codec.encode,
             decode=self._snapshot_codec.decode,
         )
-        return Processor(
+        hooks = GateHooks(
+            store=STATE_STORE,
+            event_topic=self.event_topic,
+            failures=self.failures,
+            input_health=self.input_health,
+            on_halted_changed=self.observer.halted_now,
+        )
+        self._processor = GateProcessor(
             service=SERVICE,
             settings=self._settings_with_limits(),
             inputs=inputs,
@@ -131,21 +145,38 @@ class GateService:
             stores=[store],
             metrics=self.runtime_metrics,
             txn_timeout_s=self._txn_timeout_s(),
+            hooks=hooks,
         )
+        return self._processor
 
     def _settings_with_limits(self) -> StateGateSettings:
+        """Map the limits onto runtime settings (see limits.py and the spec's Service section)."""
+        settings = self.settings
+        processing = settings.processing
+        updates: dict[str, int] = {}
+        if processing.max_consecutive_aborts < self.limits.needed_aborts:
+            # The runtime must let the failure streak reach the halt instead of exiting first.
+            updates["max_consecutive_aborts"] = self.limits.needed_aborts
+        input_block = self.limits.input_max_block_ms
+        if input_block is not None and processing.batch_timeout_ms > input_block:
+            updates["batch_timeout_ms"] = input_block  # no consume call blocks longer than the limit
+        if updates:
+            settings = settings.model_copy(update={"processing": processing.model_copy(update=updates)})
+        return self._with_publish_block(settings)
+
+    def _with_publish_block(self, settings: StateGateSettings) -> StateGateSettings:
         """publish_limits.max_block_ms bounds an output's wait for delivery (message.timeout.ms)."""
         block_ms = self.config.publish_limits.max_block_ms
-        kafka = self.settings.kafka
+        kafka = settings.kafka
         overrides = kafka.producer_overrides()
         if block_ms is None or "message.timeout.ms" in overrides:
-            return self.settings
+            return settings
         txn_timeout = int(
             overrides.get("transaction.timeout.ms", PRODUCER_DEFAULTS["transaction.timeout.ms"])
         )
         # librdkafka requires message.timeout.ms <= transaction.timeout.ms for a transactional producer.
         producer = {**kafka.producer, "message_timeout_ms": min(block_ms, txn_timeout)}
-        return self.settings.model_copy(update={"kafka": kafka.model_copy(update={"producer": producer})})
+        return settings.model_copy(update={"kafka": kafka.model_copy(update={"producer": producer})})
 
     def _txn_timeout_s(self) -> float:
         # persistence_limits.max_block_ms bounds how long a commit/abort (the persistence step) may block.
@@ -172,13 +203,26 @@ class GateService:
             )
         else:
             snapshot = self._snapshot(symbol or value.symbol, ctx)
-            try:
-                result = gate_step(snapshot, value, self.config)
-            except Exception as error:  # a bug must close the symbol, not crash-loop the service
-                _log.error("gate_step_failed", exc_info=True, symbol=snapshot.symbol)
+            due = self.failures.halt_for(snapshot.symbol)
+            if due is not None:
+                # This symbol's outputs kept failing to publish/persist: write only its halt.
                 result = halt_step(
-                    snapshot, error_kind=ERROR_MALFORMED_INPUT, error_detail=brief_error(error)
+                    snapshot,
+                    error_kind=due[0],
+                    error_detail=due[1],
+                    run_id=value.run_id or None,
+                    engine_timestamp_ms=value.engine_timestamp_ms,
+                    input_event_type=value.event_type,
                 )
+                self.failures.applied(snapshot.symbol)
+            else:
+                try:
+                    result = gate_step(snapshot, value, self.config)
+                except Exception as error:  # a bug must close the symbol, not crash-loop the service
+                    _log.error("gate_step_failed", exc_info=True, symbol=snapshot.symbol)
+                    result = halt_step(
+                        snapshot, error_kind=ERROR_MALFORMED_INPUT, error_detail=brief_error(error)
+                    )
         self._write(result, ctx)
 
     def _snapshot(self, symbol: str, ctx: Context) -> StateGateSnapshot:
@@ -192,24 +236,29 @@ class GateService:
         return snapshot
 
     def _write(self, result: StepResult, ctx: Context) -> None:
+        symbol = result.snapshot.symbol
+        if self._processor is not None:
+            self._processor.note_symbol(symbol)
         if result.state_changed:
-            symbol = result.snapshot.symbol
-            for event, log_record in zip(result.events, result.records, strict=True):
-                event_headers = _headers(self._event_codec.headers(event), event.run_id, event.event_type)
-                ctx.emit(self.event_topic, symbol, self._event_codec.encode(event), event_headers)
-                log_headers = _headers(self._record_codec.headers(log_record), event.run_id, event.event_type)
-                ctx.emit(self.log_topic, symbol, self._record_codec.encode(log_record), log_headers)
-            snapshot = replace(result.snapshot, config_fingerprint=self.fingerprint)
-            ctx.store(STATE_STORE).put(symbol, snapshot)
-            self._track_halt(snapshot)
+            topic = self.event_topic
+            try:
+                for event, log_record in zip(result.events, result.records, strict=True):
+                    topic = self.event_topic
+                    event_headers = _headers(self._event_codec.headers(event), event.run_id, event.event_type)
+                    ctx.emit(topic, symbol, self._event_codec.encode(event), event_headers)
+                    topic = self.log_topic
+                    log_headers = _headers(
+                        self._record_codec.headers(log_record), event.run_id, event.event_type
+                    )
+                    ctx.emit(topic, symbol, self._record_codec.encode(log_record), log_headers)
+                topic = self.state_topic
+                snapshot = replace(result.snapshot, config_fingerprint=self.fingerprint)
+                ctx.store(STATE_STORE).put(symbol, snapshot)
+            except KafkaException as error:
+                if self._processor is not None:
+                    self._processor.note_produce_error(symbol, topic, error)
+                raise
         self.observer.step(result)
-
-    def _track_halt(self, snapshot: StateGateSnapshot) -> None:
-        if snapshot.halted:
-            self._halted.add(snapshot.symbol)
-        elif snapshot.symbol in self._halted:
-            self._halted.discard(snapshot.symbol)
-            self.observer.resumed(snapshot.symbol, len(self._halted))
 
     def _control(self, command: StateGateControl, ctx: Context) -> None:
         if command.command != CONTROL_RESUME:
@@ -221,7 +270,7 @@ class GateService:
             "resume_requested", symbol=command.symbol, was_halted=snapshot.halted, operator=command.operator
         )
         if result.state_changed:
-            self._halted.add(command.symbol)  # so _track_halt reports the resume
+            self.observer.resumed(command.symbol)
         self._write(result, ctx)
 
     def _dead_letter(self, record: Record[GateInput], ctx: Context, error: Exception) -> None:
