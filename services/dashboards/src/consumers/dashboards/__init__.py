@@ -17,7 +17,12 @@ from consumers.dashboards.contracts import (
     DashboardViewModel,
 )
 from consumers.dashboards.observability import NullLogger, NullMetrics, Observability, RecordingMetrics
-from consumers.dashboards.renderer import DashboardRenderer, LineRenderer, TuiRenderer, validate_renderer_input
+from consumers.dashboards.renderer import (
+    DashboardRenderer,
+    LineRenderer,
+    TuiRenderer,
+    validate_renderer_input,
+)
 
 __all__ = [
     "DVM_SCHEMA",

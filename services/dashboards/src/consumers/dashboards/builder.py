@@ -7,13 +7,13 @@ Fixed inputs and config give identical snapshots, whatever order events of diffe
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import orjson
-
 from consumers.dashboards import contracts as c
 from consumers.dashboards.observability import (
     ERROR_INGEST,
@@ -97,7 +97,7 @@ def _finite(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     number = float(value)
-    return number if number == number and abs(number) != float("inf") else None
+    return number if math.isfinite(number) else None
 
 
 class DashboardBuilder:
@@ -123,7 +123,9 @@ class DashboardBuilder:
 
     # --- ingest ---------------------------------------------------------------------------------
 
-    def ingest_orchestrator_event(self, event: oe.OrchestratorEvent, *, record_ts_ms: int | None = None) -> None:
+    def ingest_orchestrator_event(
+        self, event: oe.OrchestratorEvent, *, record_ts_ms: int | None = None
+    ) -> None:
         """One orchestrator_event (EngineRunStarted/Completed/Failed, HysteresisStatePublished)."""
         self._ingest(STREAM_ORCHESTRATOR, event, record_ts_ms, self._apply_orchestrator)
 
@@ -137,8 +139,13 @@ class DashboardBuilder:
         """One analysis_engine_event (run lifecycle, artifacts, module failures)."""
         self._ingest(STREAM_ANALYSIS, event, record_ts_ms, self._apply_analysis)
 
-    def ingest_market_event(self, event: RawMarketEvent, *, record_ts_ms: int | None = None) -> None:
-        """A raw market event: trade and mark prices feed the price history; other types only count."""
+    def ingest_market_event(
+        self, event: RawMarketEvent, *, record_ts_ms: int | None = None, count: bool = True
+    ) -> None:
+        """A raw market event: trade and mark prices feed the price history; other types only count.
+
+        `count=False`: the reader already counted this record (it re-offers the newest price per frame).
+        """
         stream = self._streams[STREAM_MARKET]
         try:
             self._check_schema(STREAM_MARKET, event)
@@ -146,17 +153,23 @@ class DashboardBuilder:
             price = _finite(event.normalized.get(key)) if key is not None else None
             if price is not None and price > 0:
                 self._record_price(event.symbol, int(event.recv_ts_ms), price)
-            stream.accepted(int(event.recv_ts_ms), record_ts_ms)
+            stream.accepted(int(event.recv_ts_ms), record_ts_ms, count)
         except IngestError as error:
             self._failure(STREAM_MARKET, error.kind, str(error), event)
         except Exception as error:
             self._failure(STREAM_MARKET, ERROR_INGEST, f"{type(error).__name__}: {error}", event)
 
+    def note_market_records(self, count: int, newest_record_ts_ms: int | None) -> None:
+        """Market records the reader saw but did not decode (only one price per bucket is decoded)."""
+        self._streams[STREAM_MARKET].seen(count, newest_record_ts_ms)
+
     def record_ingest_failure(self, stream: str, error_kind: str, error_detail: str) -> None:
         """A record of `stream` that never became an event (e.g. undecodable bytes)."""
         self._failure(stream, error_kind, error_detail, None)
 
-    def observe_stream_position(self, stream: str, *, lag_records: int | None, caught_up: bool | None) -> None:
+    def observe_stream_position(
+        self, stream: str, *, lag_records: int | None, caught_up: bool | None
+    ) -> None:
         """Transport facts of a stream: records not yet consumed, and whether the reader is at the end."""
         state = self._streams.get(stream)
         if state is not None:
@@ -167,7 +180,9 @@ class DashboardBuilder:
         expected = EXPECTED_SCHEMAS[stream]
         got = (getattr(event, "schema", None), getattr(event, "schema_version", None))
         if got != expected:
-            raise IngestError(ERROR_INVALID_SCHEMA, f"expected {expected[0]} v{expected[1]}, got {got[0]} v{got[1]}")
+            raise IngestError(
+                ERROR_INVALID_SCHEMA, f"expected {expected[0]} v{expected[1]}, got {got[0]} v{got[1]}"
+            )
 
     def _ingest(
         self,
@@ -347,7 +362,7 @@ class DashboardBuilder:
             values["price_last"] = last
             values["price_change_pct"] = (last - first) / first * 100.0
             values["range_session_pct"] = (high - low) / low * 100.0
-        metrics = c.MetricsSnapshot(**values)  # type: ignore[arg-type]
+        metrics = c.MetricsSnapshot(**values)
         return None if metrics.is_empty() else metrics
 
     def _symbol_snapshot(self, state: SymbolState) -> c.SymbolSnapshot:
@@ -377,7 +392,8 @@ class DashboardBuilder:
         as_of = int(as_of_ts_ms) if as_of_ts_ms is not None else int(self._time_fn())
         limits = self.config.stale_after_ms
         streams = {
-            name: s.telemetry(as_of, limits.get(name), name in CORE_STREAMS) for name, s in self._streams.items()
+            name: s.telemetry(as_of, limits.get(name), name in CORE_STREAMS)
+            for name, s in self._streams.items()
         }
         if streams[STREAM_MARKET].events_ingested == 0 and not streams[STREAM_MARKET].failing:
             del streams[STREAM_MARKET]  # no market feed configured or seen: not part of the view

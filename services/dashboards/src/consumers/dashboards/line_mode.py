@@ -73,9 +73,8 @@ def _symbol_lines(s: SymbolSnapshot) -> list[str]:
         if a.highlights:
             lines.append(f"  highlights={_join(a.highlights)}")
         for art in a.artifacts:
-            lines.append(
-                f"  artifact={art.module_id}:{art.artifact_name} kind={art.artifact_kind} summary={art.summary}"
-            )
+            name = f"{art.module_id}:{art.artifact_name}"
+            lines.append(f"  artifact={name} kind={art.artifact_kind} summary={art.summary}")
         if a.assessment is not None:
             lines.append(f"  assessment={a.assessment.summary}")
     if s.metrics is not None:

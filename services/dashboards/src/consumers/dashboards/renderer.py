@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from abc import ABC, abstractmethod
 from typing import IO
-
-from rich.console import Console, RenderableType
 
 from consumers.dashboards.contracts import DashboardViewModel
 from consumers.dashboards.line_mode import frame_text
@@ -20,6 +19,7 @@ from consumers.dashboards.observability import (
 )
 from consumers.dashboards.view import dashboard
 from consumers.dashboards.view_state import ViewState
+from rich.console import Console, RenderableType
 
 
 def validate_renderer_input(obj: object) -> DashboardViewModel:
@@ -98,10 +98,8 @@ class TuiRenderer(DashboardRenderer):
 
     def _draw(self, dvm: DashboardViewModel) -> None:
         self.console.print(self.renderable(dvm))
-        try:
+        with contextlib.suppress(Exception):  # a sink that cannot flush still got the frame
             self.console.file.flush()
-        except Exception:  # a sink that cannot flush still got the frame
-            pass
 
 
 class LineRenderer(DashboardRenderer):
@@ -115,7 +113,5 @@ class LineRenderer(DashboardRenderer):
     def _draw(self, dvm: DashboardViewModel) -> None:
         writer = self._writer or sys.stdout
         writer.write(frame_text(dvm))
-        try:
+        with contextlib.suppress(Exception):
             writer.flush()
-        except Exception:
-            pass

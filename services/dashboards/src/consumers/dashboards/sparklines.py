@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from rich.text import Text
-
 from consumers.dashboards.contracts import PricePoint, RegimePoint
+from rich.text import Text
 
 BLOCKS: Final = "▁▂▃▄▅▆▇█"
 # Colours live in the renderer, never in the DVM. Up regimes bright, down regimes darker.
@@ -48,7 +47,9 @@ def price_sparkline(points: Sequence[PricePoint], width: int) -> Text:
         return Text("—", style="dim")
     low, high = min(prices), max(prices)
     span = high - low
-    chars = [BLOCKS[0 if span == 0 else min(len(BLOCKS) - 1, int((p - low) / span * len(BLOCKS)))] for p in prices]
+    chars = [
+        BLOCKS[0 if span == 0 else min(len(BLOCKS) - 1, int((p - low) / span * len(BLOCKS)))] for p in prices
+    ]
     colour = "green" if prices[-1] > prices[0] else "red" if prices[-1] < prices[0] else "white"
     return Text("".join(chars), style=colour)
 

@@ -55,15 +55,25 @@ class StreamState:
     last_failure_kind: str | None = None
     last_failure_detail: str | None = None
 
-    def accepted(self, engine_ts_ms: int | None, record_ts_ms: int | None) -> None:
+    def accepted(self, engine_ts_ms: int | None, record_ts_ms: int | None, count: bool = True) -> None:
         """A valid event: stamps advance (never back) and a failing stream has recovered."""
-        self.events += 1
-        if engine_ts_ms is not None and (self.last_event_ts_ms is None or engine_ts_ms > self.last_event_ts_ms):
+        self.events += int(count)
+        if engine_ts_ms is not None and (
+            self.last_event_ts_ms is None or engine_ts_ms > self.last_event_ts_ms
+        ):
             self.last_event_ts_ms = engine_ts_ms
         seen = record_ts_ms if record_ts_ms is not None else engine_ts_ms
         if seen is not None and (self.last_record_ts_ms is None or seen > self.last_record_ts_ms):
             self.last_record_ts_ms = seen
         self.failing = False
+
+    def seen(self, count: int, record_ts_ms: int | None) -> None:
+        """Records counted without being decoded (their failures, if any, are not known)."""
+        self.events += count
+        if record_ts_ms is not None and (
+            self.last_record_ts_ms is None or record_ts_ms > self.last_record_ts_ms
+        ):
+            self.last_record_ts_ms = record_ts_ms
 
     def failed(self, kind: str, detail: str) -> None:
         """An event that could not be used; the stream shows failing until its next valid event."""
@@ -131,7 +141,9 @@ def system_section(
     """Component per core stream plus the dashboard itself; UNKNOWN until any core stream delivered."""
     components = [_component(streams[s], comp) for s, comp in CORE_STREAMS.items()]
     dashboards = (
-        c.SystemComponentStatus(c.COMPONENT_DASHBOARDS, c.STATUS_DEGRADED, staleness.stale_reasons, as_of_ts_ms)
+        c.SystemComponentStatus(
+            c.COMPONENT_DASHBOARDS, c.STATUS_DEGRADED, staleness.stale_reasons, as_of_ts_ms
+        )
         if staleness.is_stale
         else c.SystemComponentStatus(c.COMPONENT_DASHBOARDS, c.STATUS_OK, (), as_of_ts_ms)
     )

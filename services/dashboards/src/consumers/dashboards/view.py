@@ -9,11 +9,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final
 
-from rich import box
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.table import Table
-from rich.text import Text
-
 from consumers.dashboards import contracts as c
 from consumers.dashboards.sparklines import (
     REGIME_COLOURS,
@@ -24,6 +19,10 @@ from consumers.dashboards.sparklines import (
     stacked_bar,
 )
 from consumers.dashboards.view_state import ViewState
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.table import Table
+from rich.text import Text
 
 DASH: Final = "—"
 STATUS_STYLES: Final[dict[str, str]] = {
@@ -274,7 +273,9 @@ def symbols_table(dvm: c.DashboardViewModel, state: ViewState, width: int = 200)
         cells = _cells(s, dvm.as_of_ts_ms)
         table.add_row(*(cells[name] for name in columns))
     if not table.rows:
-        table.add_row(Text("no symbols yet" if not dvm.symbols else "no symbol matches the filter", style="dim"))
+        table.add_row(
+            Text("no symbols yet" if not dvm.symbols else "no symbol matches the filter", style="dim")
+        )
     return table
 
 
@@ -323,7 +324,9 @@ def header(dvm: c.DashboardViewModel, state: ViewState) -> Text:
     text.append(" system ")
     text.append(f" {dvm.system.status} ", style=f"reverse {STATUS_STYLES.get(dvm.system.status, 'dim')}")
     run = dvm.source_run_id
-    text.append(f"  source {run[:12] if run else DASH} @ {fmt_utc(dvm.source_engine_timestamp_ms)}", style="dim")
+    text.append(
+        f"  source {run[:12] if run else DASH} @ {fmt_utc(dvm.source_engine_timestamp_ms)}", style="dim"
+    )
     text.append(f"  symbols {len(dvm.symbols)}", style="dim")
     if state.paused:
         text.append("  PAUSED", style="bold reverse yellow")
