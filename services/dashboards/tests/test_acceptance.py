@@ -115,7 +115,8 @@ def test_3_arrays_are_put_in_contract_order() -> None:
 def test_4_constants() -> None:
     assert DVM_SCHEMA == "dashboard_view_model"
     assert DVM_SCHEMA_VERSION == "1"
-    assert "additive-only" in DVM_VERSIONING_POLICY and "version" in DVM_VERSIONING_POLICY
+    assert "additive-only" in DVM_VERSIONING_POLICY
+    assert "version" in DVM_VERSIONING_POLICY
     assert FLAT == "FLAT"
 
 
@@ -166,18 +167,21 @@ def test_6_full_flow() -> None:
     assert len(dvm.symbols) == 1
     s = dvm.symbols[0]
     assert s.gate == c.GateSnapshot("OPEN", ("ok",))
-    assert s.regime_truth is not None and s.regime_truth.regime_name == "CHOP_BALANCED"
+    assert s.regime_truth is not None
+    assert s.regime_truth.regime_name == "CHOP_BALANCED"
     assert s.regime_effective is not None
     assert (s.regime_effective.source, s.regime_effective.confidence) == ("hysteresis", 0.8)
     h = s.hysteresis
-    assert h is not None and h.effective_confidence == 0.8
+    assert h is not None
+    assert h.effective_confidence == 0.8
     t = h.transition
     assert (t.candidate_count, t.transition_active, t.flipped) == (2, True, True)
     assert h.summary is not None
     assert h.summary.phase == "FLIPPED"
     assert h.summary.progress == c.HysteresisProgress(2, 2)
     assert h.summary.notes == ("flipped",)
-    assert s.analysis is not None and s.analysis.status == "PRESENT"
+    assert s.analysis is not None
+    assert s.analysis.status == "PRESENT"
     assert s.analysis.highlights == ("artifact:module:artifact", "run_completed:success")
     first = s.analysis.artifacts[0]
     assert (first.module_id, first.artifact_name, first.summary) == ("module", "artifact", "module:artifact")
@@ -203,11 +207,14 @@ def test_8_progress_is_carried_on_the_orchestrator_path() -> None:
         state = hysteresis("CHOP_BALANCED", "SQUEEZE_UP" if current else None, current, 3)
         builder.ingest_orchestrator_event(orchestrator("HysteresisStatePublished", run, 100 + i, state=state))
         s = builder.build_snapshot(as_of_ts_ms=1000).symbols[0]
-        assert s.hysteresis is not None and s.hysteresis.summary is not None
+        assert s.hysteresis is not None
+        assert s.hysteresis.summary is not None
         assert s.hysteresis.effective_confidence == 0.0
         summaries.append(s.hysteresis.summary)
-    assert summaries[1].progress == c.HysteresisProgress(3, 3) and summaries[1].confidence_trend == "FLAT"
-    assert summaries[2].progress == c.HysteresisProgress(0, 3) and summaries[2].confidence_trend == "FLAT"
+    assert summaries[1].progress == c.HysteresisProgress(3, 3)
+    assert summaries[1].confidence_trend == "FLAT"
+    assert summaries[2].progress == c.HysteresisProgress(0, 3)
+    assert summaries[2].confidence_trend == "FLAT"
 
 
 # 9: first two steps here; the third (rebuild with no events) is a deviation -------------------------
@@ -225,7 +232,8 @@ def test_9_confidence_trend_via_state_gate() -> None:
     # A later orchestrator hysteresis event of another run (no regime output) resets it to 0.0.
     builder.ingest_orchestrator_event(orchestrator("HysteresisStatePublished", "run-3", 300, state=state))
     h = builder.build_snapshot(as_of_ts_ms=1).symbols[0].hysteresis
-    assert h is not None and h.effective_confidence == 0.0
+    assert h is not None
+    assert h.effective_confidence == 0.0
 
 
 # 10-13 belief --------------------------------------------------------------------------------------
@@ -374,7 +382,8 @@ def test_17_analysis_run_window() -> None:
     ):
         builder.ingest_analysis_engine_event(event)
     section = builder.build_snapshot(as_of_ts_ms=1).symbols[0].analysis
-    assert section is not None and section.status == "PARTIAL"
+    assert section is not None
+    assert section.status == "PARTIAL"
     assert section.highlights == (
         "module_failed:m0",
         "module_failure:m0",
@@ -413,7 +422,8 @@ def test_19_engine_mode_decides_regime_effective() -> None:
         gate("r2", 200, mode="truth", payload=GateEvaluatedPayload(regime(), None))
     )
     effective = builder.build_snapshot(as_of_ts_ms=1).symbols[0].regime_effective
-    assert effective is not None and effective.source == "truth"
+    assert effective is not None
+    assert effective.source == "truth"
 
 
 def test_20_only_a_started_run() -> None:
@@ -484,11 +494,14 @@ def minimal_dvm() -> DashboardViewModel:
 
 def test_23_minimal_dvm_with_unknown_fields_renders() -> None:
     text = frame_text(minimal_dvm())
-    assert "stale=True" in text and "gate=UNKNOWN" in text and "system_status=UNKNOWN" in text
+    assert "stale=True" in text
+    assert "gate=UNKNOWN" in text
+    assert "system_status=UNKNOWN" in text
     out = io.StringIO()
     metrics = RecordingMetrics()
     TuiRenderer(writer=out, observability=Observability(Log(), metrics)).render(minimal_dvm())
-    assert "UNKNOWN" in out.getvalue() and "STALE" in out.getvalue()
+    assert "UNKNOWN" in out.getvalue()
+    assert "STALE" in out.getvalue()
     assert metrics.named("dashboards.renderer.frames")
 
 
@@ -496,7 +509,7 @@ def test_24_populated_dvm_renders_every_section() -> None:
     builder = DashboardBuilder()
     belief = {"CHOP_BALANCED": 0.7, "SQUEEZE_UP": 0.3}
     state = hysteresis(
-        "CHOP_BALANCED", "SQUEEZE_UP", 2, 2, ("COMMIT_SWITCH:CHOP_BALANCED->SQUEEZE_UP",), belief
+        "CHOP_BALANCED", "SQUEEZE_UP", 2, 2, ("COMMIT_SWITCH:CHOP_BALANCED->SQUEEZE_UP",), belief=belief
     )
     builder.ingest_orchestrator_event(orchestrator("EngineRunCompleted", "run-1", 100, output=regime()))
     builder.ingest_state_gate_event(gate("run-2", 200, "OPEN", ["ok"], output=regime(), state=state))
@@ -535,5 +548,6 @@ def test_26_every_build_is_counted_and_the_log_line_follows_the_source() -> None
     builder.build_snapshot(as_of_ts_ms=300)
     builder.build_snapshot(as_of_ts_ms=301)
     produced = log.events("dashboards.snapshot_produced")
-    assert len(produced) == 2 and produced[1]["source_run_id"] == "run-2"
+    assert len(produced) == 2
+    assert produced[1]["source_run_id"] == "run-2"
     assert metrics.named("dashboards.builder.lag_ms")[-1].value == 101.0
