@@ -88,7 +88,7 @@ def test_sort_keys_filter_and_direction() -> None:
     assert [s.symbol for s in sort_symbols(dvm, ViewState())] == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
     by_conf = ViewState(sort_key="confidence", descending=True)
     assert [s.symbol for s in sort_symbols(dvm, by_conf)] == ["ETHUSDT", "SOLUSDT", "BTCUSDT"]
-    assert [s.symbol for s in sort_symbols(dvm, ViewState(sort_key="gate"))][0] == "BTCUSDT"
+    assert next(s.symbol for s in sort_symbols(dvm, ViewState(sort_key="gate"))) == "BTCUSDT"
     assert [s.symbol for s in sort_symbols(dvm, ViewState(symbol_filter="eth"))] == ["ETHUSDT"]
     assert "no symbol matches" in screen(sample(), ViewState(symbol_filter="XRP"))
 
@@ -108,7 +108,8 @@ def test_keys() -> None:
     assert apply_key(state, "c").symbol_filter == ""
     assert apply_key(apply_key(state, "/"), "\x1b").symbol_filter == "et"
     paused = apply_key(state, "p")
-    assert paused.paused and "PAUSED" in screen(sample(), paused)
+    assert paused.paused
+    assert "PAUSED" in screen(sample(), paused)
     assert not apply_key(paused, " ").paused
     assert apply_key(state, "q").quit
 
@@ -138,7 +139,7 @@ def test_the_service_exits_2_on_a_bad_setting() -> None:
             "XRAY_DASHBOARD__STALE_AFTER_S__STATE_GATE_EVENT": "-1",
         }
     )
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: PLW1510 (the exit code is the assertion)
         [sys.executable, "-m", "consumers.dashboards"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2
