@@ -71,6 +71,7 @@ class PartitionPosition:
     """Where the reader is on one partition."""
 
     start: int
+    high: int
     at_end: bool = False
 
 
@@ -159,7 +160,7 @@ class KafkaFeed:
                 tp = TopicPartition(topic, partition)
                 low, high = self._consumer.get_watermark_offsets(tp, timeout=_METADATA_TIMEOUT_S)
                 start = max(int(low), int(high) - self._history[stream])
-                self._positions[(topic, partition)] = PartitionPosition(start, at_end=start >= high)
+                self._positions[(topic, partition)] = PartitionPosition(start, int(high), at_end=start >= high)
                 assignment.append(TopicPartition(topic, partition, start))
             self._assigned_topics.add(topic)
             _log.info("topic_assigned", topic=topic, partitions=len(info.partitions))
@@ -245,12 +246,14 @@ class KafkaFeed:
             for (tp, pos), current in zip(entries, positions, strict=True):
                 if pos.at_end:
                     continue  # transaction markers can sit past the last record: the end is the end
-                _, high = self._consumer.get_watermark_offsets(tp, cached=True)
+                _, cached = self._consumer.get_watermark_offsets(tp, cached=True)
+                if cached >= 0:
+                    pos.high = max(pos.high, int(cached))  # fetch responses carry the newest watermark
                 offset = current.offset if current.offset >= 0 else pos.start
-                if high < 0:
+                if pos.high < 0:
                     known = False
                     continue
-                lag += max(0, int(high) - int(offset))
+                lag += max(0, pos.high - int(offset))
             caught_up = all(pos.at_end for _, pos in entries)
             self._builder.observe_stream_position(
                 stream, lag_records=lag if known else None, caught_up=caught_up
