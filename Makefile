@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test bench run doctor \
-	clean distclean
+	clean distclean dashboard-png
 
 UV_VERSION := 0.13.9
 UVENV := .cache/uvenv
@@ -75,6 +75,11 @@ run: kafka-up ## PARTIAL for now: local broker + `xray topics create` (services 
 	fi; \
 	echo "run: broker up at $$KAFKA_BOOTSTRAP_SERVERS. make run is partial: the services and dashboard"; \
 	echo "     arrive with later issues. Stop the broker with: make kafka-down"
+
+dashboard-png: setup kafka-jars ## docs/dashboard.png: the dashboard on the real recordings (rich SVG -> PNG)
+	@if [ -z "$$KAFKA_BOOTSTRAP_SERVERS" ]; then $(BROKER) up && export $$($(BROKER) env); fi; \
+	uv="$$(command -v uv || echo $(UVENV)/bin/uv)"; \
+	"$$uv" run --frozen --with cairosvg python -m consumers.dashboards.docs_png
 
 doctor: ## print tool versions and whether a broker answers
 	@echo "python3: $$(python3 --version 2>&1)"; \

@@ -160,7 +160,9 @@ class KafkaFeed:
                 tp = TopicPartition(topic, partition)
                 low, high = self._consumer.get_watermark_offsets(tp, timeout=_METADATA_TIMEOUT_S)
                 start = max(int(low), int(high) - self._history[stream])
-                self._positions[(topic, partition)] = PartitionPosition(start, int(high), at_end=start >= high)
+                self._positions[(topic, partition)] = PartitionPosition(
+                    start, int(high), at_end=start >= high
+                )
                 assignment.append(TopicPartition(topic, partition, start))
             self._assigned_topics.add(topic)
             _log.info("topic_assigned", topic=topic, partitions=len(info.partitions))
