@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test bench run doctor \
-	clean distclean dashboard-png
+	clean distclean dashboard-png tmux
 
 UV_VERSION := 0.13.9
 UVENV := .cache/uvenv
@@ -59,7 +59,12 @@ lint: setup ## ruff check, ruff format --check, mypy --strict
 	echo "lint: mypy --strict $(strip $(MYPY_PATHS))"; .venv/bin/mypy --strict $(MYPY_PATHS) || status=1; \
 	exit $$status
 
-test: setup kafka-jars ## lint + the whole pytest suite against a broker it starts and always stops
+tmux: ## tmux for the dashboard's tmux test (installed with apt-get only when missing)
+	@command -v tmux >/dev/null 2>&1 || { echo "tmux: installing with apt-get"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux) >/dev/null \
+		|| echo "tmux: could not install it; the tmux test will fail"; }
+
+test: setup kafka-jars tmux ## lint + the whole pytest suite against a broker it starts and always stops
 	@$(PY) -m xray_testing.suite test $(PYTEST_ARGS)
 
 bench: setup kafka-jars ## run bench/*.py against a broker it starts and stops

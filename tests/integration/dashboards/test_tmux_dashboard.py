@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -113,9 +114,8 @@ def test_dashboard_in_tmux_shows_what_the_topics_say(
     exit_file = tmp_path / "exit_code"
     script = tmp_path / "dashboard.sh"
     exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
-    script.write_text(
-        f"{exports}{shlex.quote(__import__('sys').executable)} -m consumers.dashboards\necho $? > {exit_file}\n"
-    )
+    python = shlex.quote(sys.executable)
+    script.write_text(f"{exports}{python} -m consumers.dashboards\necho $? > {exit_file}\n")
     tmux.run("new-session", "-d", "-s", "dash", "-x", str(WIDTH), "-y", str(HEIGHT), f"bash {script}")
 
     def rows_match() -> bool:
