@@ -98,6 +98,32 @@ class BarBuilder:
             self.sell_qty += qty
             self.sided_count += 1
 
+    def set_trades(
+        self,
+        *,
+        trade_count: int,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float,
+        notional: float,
+        sided_count: int,
+        buy_qty: float,
+        sell_qty: float,
+    ) -> None:
+        """Write back trade aggregates folded outside the builder (the history's inlined trade loop)."""
+        self.trade_count = trade_count
+        self.open = open_
+        self.high = high
+        self.low = low
+        self.close = close
+        self.volume = volume
+        self.notional = notional
+        self.sided_count = sided_count
+        self.buy_qty = buy_qty
+        self.sell_qty = sell_qty
+
     def add_open_interest(self, value: float, ts: int) -> None:
         """Keep the greatest-timestamp sample (a later input wins a tie)."""
         if self.oi is None or ts >= self.oi_ts:
