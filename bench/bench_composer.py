@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-from composer.bars import Bar
+from composer.ceilings import read_bars, read_fold_inputs
 from composer.composer import compose_engine_input
 from composer.context import build_market_context
 from composer.history import SymbolHistory
@@ -32,7 +32,6 @@ TARGET_RUNS_PER_S = 2_000
 HISTORY_WINDOWS = 71  # 70 bars of lookback + the cut being timed
 REAL_FILE = "binance_usdm_hftbacktest/2024-08-08_btc_eth/btcusdt_20240808.gz"
 W = 180_000
-_FOLDED = frozenset(("TradeTick", "LiquidationPrint", "OpenInterest", "FundingRate"))
 
 
 def _best_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
@@ -43,34 +42,6 @@ def _best_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
         fn()
         best = min(best, time.process_time() - start)
     return best
-
-
-def read_bars(bars: Sequence[Bar]) -> float:
-    """Compose ceiling: read every field of every bar once."""
-    acc = 0.0
-    for b in bars:
-        acc += b.open + b.high + b.low + b.close + b.volume + b.notional + b.buy_qty + b.sell_qty
-        acc += b.liq_buy_notional + b.liq_sell_notional + b.trade_count + b.sided_count + b.liq_count
-        acc += (b.oi or 0.0) + (b.funding or 0.0) + b.start_ms + b.oi_ts + b.funding_ts
-    return acc
-
-
-def read_events(events: Sequence[RawMarketEvent]) -> int:
-    """Fold ceiling: touch what the fold reads, nothing more."""
-    n = 0
-    for ev in events:
-        event_type = ev.event_type
-        if event_type in _FOLDED:
-            _ = ev.symbol, ev.exchange_ts_ms
-            values = ev.normalized
-            if event_type == "TradeTick" or event_type == "LiquidationPrint":
-                _ = values.get("price"), values.get("quantity"), values.get("side")
-            elif event_type == "FundingRate":
-                _ = values.get("funding_rate")
-            else:
-                _ = values.get("open_interest")
-            n += 1
-    return n
 
 
 def _line(name: str, runs: int, seconds: float, ceiling_seconds: float, extra: str = "") -> None:
@@ -132,7 +103,7 @@ def main() -> None:
     def read_all_events() -> None:
         for _ in range(reps):
             for s in symbols:
-                read_events(last_cut[s])
+                read_fold_inputs(last_cut[s])
 
     print(
         f"history: {bars} bars per symbol (3.5 h of 180 s bars), {len(symbols)} symbols; "
@@ -160,26 +131,25 @@ def main() -> None:
     if real is None:
         print("fold real: XRAY_SAMPLE_DATA not set or recording missing, skipped")
         return
-    cut, engine_ts = real
+    real_cut, engine_ts = real
     empty = SymbolHistory.empty("BTCUSDT")
-    folded = empty.update(cut, engine_ts)
+    folded = empty.update(real_cut, engine_ts)
     real_reps = 3
-    real_fold_s = _best_seconds(lambda: [empty.update(cut, engine_ts) for _ in range(real_reps)])
-    real_ceiling_s = _best_seconds(lambda: [read_events(cut) for _ in range(real_reps)])
-    trades = sum(e.event_type == "TradeTick" for e in cut)
+    real_fold_s = _best_seconds(lambda: [empty.update(real_cut, engine_ts) for _ in range(real_reps)])
+    real_ceiling_s = _best_seconds(lambda: [read_fold_inputs(real_cut) for _ in range(real_reps)])
+    trades = sum(e.event_type == "TradeTick" for e in real_cut)
     _line(
-        f"fold real (BTCUSDT 2024-08-08, {len(cut):,} events in 180 s, {trades:,} trades)",
+        f"fold real (BTCUSDT 2024-08-08, {len(real_cut):,} events in 180 s, {trades:,} trades)",
         real_reps,
         real_fold_s,
         real_ceiling_s,
-        f"; {real_fold_s / (real_reps * len(cut)) * 1e9:,.0f} ns per raw event",
+        f"; {real_fold_s / (real_reps * len(real_cut)) * 1e9:,.0f} ns per raw event",
     )
     real_compose_s = _best_seconds(
         lambda: [compose_engine_input(folded, engine_timestamp_ms=engine_ts) for _ in range(real_reps)]
     )
-    print(
-        f"update(real cut) + compose_engine_input: {real_reps / (real_fold_s + real_compose_s):,.0f} symbol-runs/s"
-    )
+    rate = real_reps / (real_fold_s + real_compose_s)
+    print(f"update(real cut) + compose_engine_input: {rate:,.0f} symbol-runs/s")
 
 
 if __name__ == "__main__":

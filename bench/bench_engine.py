@@ -1,30 +1,37 @@
 """Symbol-runs per second per core: composer + engine together (target >= 1,000), and the parts.
 
 What one symbol-run costs the orchestrator, per symbol per 180 s cut:
-    history.update(cut, E)                       fold the cut's raw events into the bar history
+    history.update(events, E)                    fold the cut's raw events into the bar history
     build_market_context(histories, E)           once per tick, shared by the tick's symbols
     compose_engine_input(history, E, context)    features + v2 evidence + RegimeInputSnapshot
     run_with_hysteresis(snapshot, store, config) engine output + hysteresis state
 
-The simulator (default cadences and activity) streams its events cut by cut, as the orchestrator
-receives them; generation is not timed. After `--warmup` cuts (so the histories hold 3.5 h), every
-further cut is timed on one core with CPU time (time.process_time: the machine is shared).
-
-Ceiling (same run, same cuts): a bare loop over each cut's events that reads what the fold needs
-(event_type, symbol, exchange_ts_ms and the normalized fields of the four event types it folds)
-and does nothing else. No implementation of a symbol-run can be faster than reading its events,
-so `composer + engine` / ceiling says how close to the floor the whole per-symbol path is. Half
-of the cuts read the ceiling first and half fold first, so cache warmth favours neither.
+The default simulator (5 symbols, default cadences and activity: ~1,700 raw events per symbol per
+cut, two thirds of them trades, funding, OI and forced orders) streams its events in receive order;
+generation is not timed. After `--warmup` cuts (histories then hold 3.5 h) every cut is timed on
+one core with CPU time (time.process_time; the machine is shared). Two ways to pay for the fold:
+  at boundary: the whole cut is folded when the boundary passes (events were created up to 180 s
+               earlier, among other allocations: cold in cache);
+  on arrival:  events are folded in batches of `--batch` as they arrive, under the boundary their
+               cut will be composed at (update(a, E).update(b, E) == update(a + b, E), tested in
+               libs/composer/tests/test_fold_reference.py), so they are still hot; compose and
+               engine run at the boundary.
+Ceiling (same run, same events, same moments): composer.ceilings.read_fold_inputs, a loop reading
+what the fold needs from each event and nothing else; no symbol-run can be cheaper than reading its
+events. Half the batches / cuts read the ceiling first, half fold first.
 Never asserts a timing.
-Run: .venv/bin/python bench/bench_engine.py [--windows 30] [--warmup 71] [--symbols 5]
+Run: .venv/bin/python bench/bench_engine.py [--windows 30] [--warmup 71] [--symbols 5] [--batch 256]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import chain
 
+from composer.ceilings import read_fold_inputs
 from composer.composer import compose_engine_input
 from composer.context import build_market_context
 from composer.history import SymbolHistory
@@ -32,120 +39,169 @@ from regime_engine.contracts.snapshots import RegimeInputSnapshot
 from regime_engine.engine import run, run_with_hysteresis
 from regime_engine.hysteresis import HysteresisConfig, HysteresisStore
 from xray_contracts.raw_market_event import RawMarketEvent
-from xray_simulator import SimulatorConfig, default_symbols, iter_cuts, iter_events
+from xray_simulator import SimulatorConfig, default_symbols, iter_events
 
 TARGET = 1_000.0
-_FOLDED = frozenset(("TradeTick", "LiquidationPrint", "OpenInterest", "FundingRate"))
+W = 180_000
+CLOCK = time.process_time
 
 
-def read_events(events: Sequence[RawMarketEvent]) -> int:
-    """The ceiling's work: touch what the fold reads, nothing more (returns a count so it is used)."""
-    n = 0
-    folded = _FOLDED
-    for ev in events:
-        event_type = ev.event_type
-        if event_type in folded:
-            _ = ev.symbol, ev.exchange_ts_ms
-            values = ev.normalized
-            if event_type == "TradeTick" or event_type == "LiquidationPrint":
-                _ = values.get("price"), values.get("quantity"), values.get("side")
-            elif event_type == "FundingRate":
-                _ = values.get("funding_rate")
-            else:
-                _ = values.get("open_interest")
-            n += 1
-    return n
+@dataclass
+class Totals:
+    """CPU seconds and counts of the timed part of one mode."""
+
+    fold: float = 0.0
+    context: float = 0.0
+    compose: float = 0.0
+    engine: float = 0.0
+    ceiling: float = 0.0
+    runs: int = 0
+    events: int = 0
+    folded: int = 0
 
 
-def main() -> None:
-    """Stream the simulation, time each cut's symbol-runs, print rates and ratios."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--windows", type=int, default=30, help="timed cuts")
-    parser.add_argument(
-        "--warmup", type=int, default=71, help="untimed cuts first (71 = a full 3.5 h history)"
-    )
-    parser.add_argument("--symbols", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=99)
-    args = parser.parse_args()
-    config = SimulatorConfig(
-        seed=args.seed, windows=args.warmup + args.windows, symbols=default_symbols(args.symbols)
-    )
+def _timed(fn: Callable[[], object]) -> float:
+    start = CLOCK()
+    fn()
+    return CLOCK() - start
+
+
+def _batches(
+    config: SimulatorConfig, batch: int
+) -> Iterator[tuple[int, dict[str, list[RawMarketEvent]], bool]]:
+    """(boundary, events per symbol, closes_cut): batches of <= `batch` events in receive order;
+    closes_cut is True on the last batch of the cut [boundary - 180 s, boundary)."""
+    events = iter_events(config)
+    first = next(events)
+    boundary = first.recv_ts_ms - first.recv_ts_ms % W + W
+    pending: dict[str, list[RawMarketEvent]] = {s: [] for s in config.symbols}
+    count = 0
+    for e in chain((first,), events):
+        while e.recv_ts_ms >= boundary:
+            yield boundary, pending, True
+            pending, count, boundary = {s: [] for s in config.symbols}, 0, boundary + W
+        bucket = pending.get(e.symbol)
+        if bucket is not None:
+            bucket.append(e)
+            count += 1
+            if count >= batch:
+                yield boundary, pending, False
+                pending, count = {s: [] for s in config.symbols}, 0
+
+
+def measure(
+    config: SimulatorConfig, warmup: int, batch: int | None
+) -> tuple[Totals, list[RegimeInputSnapshot]]:
+    """Stream the simulation; batch None = fold at the boundary, else fold on arrival."""
     symbols = config.symbols
     histories = {s: SymbolHistory.empty(s) for s in symbols}
     store = HysteresisStore()
     hysteresis = HysteresisConfig()
-    fold_s = context_s = compose_s = engine_s = ceiling_s = 0.0
-    runs = events = folded = 0
+    totals = Totals()
     snapshots: list[RegimeInputSnapshot] = []
-    clock = time.process_time
-    for index, (boundary, cut) in enumerate(iter_cuts(iter_events(config), symbols)):
+    cut: dict[str, list[RawMarketEvent]] = {s: [] for s in symbols}
+    index = 0
+    flip = False
+    for boundary, pending, closes in _batches(config, batch or 10**9):
         if boundary > config.end_ms:
             break
-        timed = index >= args.warmup
-        ceiling_first = index % 2 == 0
-        if timed and ceiling_first:
-            start = clock()
-            folded += sum(read_events(cut[s]) for s in symbols)
-            ceiling_s += clock() - start
-        start = clock()
-        for s in symbols:
-            histories[s] = histories[s].update(cut[s], boundary)
-        t_fold = clock()
+        timed = index >= warmup
+        if batch is None:
+            for s in symbols:
+                cut[s].extend(pending[s])
+            to_fold = cut if closes else None
+        else:
+            to_fold = pending
+        if to_fold is not None:
+            flip = not flip
+
+            def fold(f: dict[str, list[RawMarketEvent]] = to_fold, e: int = boundary) -> None:
+                for s in symbols:
+                    histories[s] = histories[s].update(f[s], e)
+
+            def ceiling(f: dict[str, list[RawMarketEvent]] = to_fold) -> int:
+                return sum(read_fold_inputs(f[s]) for s in symbols)
+
+            if flip:
+                c = _timed(ceiling)
+                f = _timed(fold)
+            else:
+                f = _timed(fold)
+                c = _timed(ceiling)
+            if timed:
+                totals.fold += f
+                totals.ceiling += c
+                totals.events += sum(len(to_fold[s]) for s in symbols)
+                totals.folded += ceiling()
+        if not closes:
+            continue
+        start = CLOCK()
         context = build_market_context(histories.values(), boundary)
-        t_context = clock()
+        t_context = CLOCK()
         composed = [
             compose_engine_input(histories[s], engine_timestamp_ms=boundary, context=context) for s in symbols
         ]
-        t_compose = clock()
-        for c in composed:
-            run_with_hysteresis(c.snapshot, store, hysteresis)
-        t_engine = clock()
-        if not timed:
-            continue
-        if not ceiling_first:
-            start_ceiling = clock()
-            folded += sum(read_events(cut[s]) for s in symbols)
-            ceiling_s += clock() - start_ceiling
-        fold_s += t_fold - start
-        context_s += t_context - t_fold
-        compose_s += t_compose - t_context
-        engine_s += t_engine - t_compose
-        runs += len(symbols)
-        events += sum(len(cut[s]) for s in symbols)
-        snapshots.extend(c.snapshot for c in composed)
+        t_compose = CLOCK()
+        for c_in in composed:
+            run_with_hysteresis(c_in.snapshot, store, hysteresis)
+        t_engine = CLOCK()
+        if timed:
+            totals.context += t_context - start
+            totals.compose += t_compose - t_context
+            totals.engine += t_engine - t_compose
+            totals.runs += len(symbols)
+            snapshots.extend(c_in.snapshot for c_in in composed)
+        cut = {s: [] for s in symbols}
+        index += 1
+    return totals, snapshots
 
-    truth_start = clock()
-    for snap in snapshots:
-        run(snap)
-    truth_s = clock() - truth_start
 
-    total_s = fold_s + context_s + compose_s + engine_s
-    rate = runs / total_s
-    ceiling = runs / ceiling_s
+def report(name: str, t: Totals) -> None:
+    """Print one mode's figures."""
+    per = 1e6 / t.runs
+    total = t.fold + t.context + t.compose + t.engine
+    rate = t.runs / total
+    ceiling = t.runs / t.ceiling
     print(
-        f"cuts: {args.windows} timed after {args.warmup} warm-up, {len(symbols)} symbols -> {runs} symbol-runs; "
-        f"simulator default cadences: {events / runs:,.0f} raw events per symbol-run "
-        f"({folded / runs:,.0f} of them folded: trades, OI, funding, forced orders)"
+        f"[{name}] per symbol-run (CPU, 1 core): fold {t.fold * per:,.0f} us "
+        f"({t.fold / t.events * 1e9:,.0f} ns per raw event), context {t.context * per:,.0f} us, "
+        f"compose {t.compose * per:,.0f} us, engine {t.engine * per:,.0f} us"
     )
     print(
-        f"per symbol-run (CPU, 1 core): fold {fold_s / runs * 1e6:,.0f} us, context "
-        f"{context_s / runs * 1e6:,.0f} us, compose {compose_s / runs * 1e6:,.0f} us, "
-        f"engine {engine_s / runs * 1e6:,.0f} us; fold = {fold_s / events * 1e9:,.0f} ns per raw event"
+        f"[{name}] ceiling (read the events, nothing else): {ceiling:,.0f} symbol-runs/s "
+        f"({t.ceiling / t.events * 1e9:,.0f} ns per raw event)"
     )
     print(
-        f"engine alone (run_with_hysteresis): {runs / engine_s:,.0f} symbol-runs/s; truth mode run(): "
-        f"{len(snapshots) / truth_s:,.0f}/s"
+        f"[{name}] composer + engine: {rate:,.0f} symbol-runs/s per core = {rate / TARGET:.2f}x the "
+        f"{TARGET:,.0f}/s target, {rate / ceiling:.2f} of the ceiling"
     )
-    print(
-        f"composer alone (fold + context + compose): {runs / (fold_s + context_s + compose_s):,.0f} symbol-runs/s"
+
+
+def main() -> None:
+    """Both modes on the same simulated series, then the engine alone."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--windows", type=int, default=30, help="timed cuts")
+    parser.add_argument("--warmup", type=int, default=71, help="untimed cuts first (71 = 3.5 h of history)")
+    parser.add_argument("--symbols", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=99)
+    parser.add_argument("--batch", type=int, default=256, help="events per fold when folding on arrival")
+    args = parser.parse_args()
+    config = SimulatorConfig(
+        seed=args.seed, windows=args.warmup + args.windows, symbols=default_symbols(args.symbols)
     )
+    boundary_totals, snapshots = measure(config, args.warmup, None)
+    arrival_totals, _ = measure(config, args.warmup, args.batch)
+    t = boundary_totals
     print(
-        f"ceiling (read the cut's events, nothing else): {ceiling:,.0f} symbol-runs/s "
-        f"({ceiling_s / events * 1e9:,.0f} ns per raw event)"
+        f"{t.runs} symbol-runs ({args.windows} cuts after {args.warmup} warm-up x {args.symbols} symbols); "
+        f"{t.events / t.runs:,.0f} raw events per symbol-run, {t.folded / t.runs:,.0f} of a folded type"
     )
+    report("at boundary", boundary_totals)
+    report(f"on arrival, batches of {args.batch}", arrival_totals)
+    truth_s = _timed(lambda: [run(s) for s in snapshots])
     print(
-        f"composer + engine: {rate:,.0f} symbol-runs/s per core = {rate / TARGET:.2f}x the {TARGET:,.0f}/s target, "
-        f"{rate / ceiling:.2f} of the ceiling"
+        f"engine alone: run_with_hysteresis {t.runs / t.engine:,.0f} symbol-runs/s (in the stream), "
+        f"truth mode run() {len(snapshots) / truth_s:,.0f}/s (back to back)"
     )
 
 

@@ -155,3 +155,20 @@ def test_equal_timestamps_later_input_wins_for_oi_and_funding() -> None:
     ]
     (bar,) = SymbolHistory.empty("TEST", CFG).update(cut, W).bars
     assert (bar.funding, bar.oi) == (0.2, 2.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_event(), max_size=60), st.lists(st.integers(min_value=0, max_value=60), max_size=5))
+def test_folding_a_cut_in_pieces_under_its_boundary_equals_one_update(
+    cut: list[RawMarketEvent], splits: list[int]
+) -> None:
+    # The orchestrator may fold events as they arrive (hot in cache) instead of at the boundary:
+    # update(a, E).update(b, E) == update(a + b, E) for any split of the cut of boundary E.
+    engine_ts = 8 * W
+    base = SymbolHistory.empty("TEST", CFG).update([], 4 * W)
+    whole = base.update(cut, engine_ts)
+    pieces = base
+    bounds = [0, *sorted(min(s, len(cut)) for s in splits), len(cut)]
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        pieces = pieces.update(cut[lo:hi], engine_ts)
+    assert _same(pieces, whole)

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from composer.config import ComposerConfig
 from composer.context import build_market_context
-from composer.contracts.feature_snapshot import FEATURE_KEYS_V1
 from composer.features import compute_history_feature_snapshot
 from composer.history import SymbolHistory
 from xray_contracts.raw_market_event import RawMarketEvent

@@ -27,6 +27,11 @@ def _fast_num(value: object) -> float | None:
 
 
 _BAR_FIELDS = tuple(f.name for f in fields(Bar))
+# Event types update() reads; every other type leaves a history unchanged, so a caller that buffers
+# a cut may drop the rest on arrival (BookTop, MarkPrice, IndexPrice, ... are most of a busy feed).
+FOLDED_EVENT_TYPES = frozenset(
+    ("TradeTick", "OpenInterest", "FundingRate", "LiquidationPrint", "SnapshotInputs")
+)
 _INF = float("inf")
 _OTHER_USED_TYPES = frozenset(("OpenInterest", "FundingRate", "LiquidationPrint"))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from itertools import pairwise
 
 from composer.bars import Bar
 from composer.config import ComposerConfig
@@ -162,7 +163,7 @@ def history_features(
         # the first bar only serves as previous close (its range-only TR is not used)
         trs = [
             max(b.high - b.low, abs(b.high - prev.close), abs(b.low - prev.close))
-            for prev, b in zip(recent, recent[1:], strict=False)
+            for prev, b in pairwise(recent)
         ]
     else:
         trs = true_ranges([(b.high, b.low, b.close) for b in recent])

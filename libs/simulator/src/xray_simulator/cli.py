@@ -22,7 +22,7 @@ from xray_simulator.schedule import all_labels
 @click.option("--min-segment", type=int, default=None, help="shortest regime segment in windows (default 10)")
 @click.option("--max-segment", type=int, default=None, help="longest regime segment in windows (default 40)")
 @click.option("--gzip/--no-gzip", "compress", default=True, show_default=True)
-def simulate(  # noqa: PLR0913, PLR0917 (click passes options positionally by name)
+def simulate(  # noqa: PLR0917 (click passes options positionally by name)
     out_dir: Path,
     symbols: str,
     count: int,
