@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 from typing import Any
 
 from composer.bars import Bar, BarBuilder
@@ -169,6 +170,6 @@ def test_folding_a_cut_in_pieces_under_its_boundary_equals_one_update(
     whole = base.update(cut, engine_ts)
     pieces = base
     bounds = [0, *sorted(min(s, len(cut)) for s in splits), len(cut)]
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
+    for lo, hi in pairwise(bounds):
         pieces = pieces.update(cut[lo:hi], engine_ts)
     assert _same(pieces, whole)

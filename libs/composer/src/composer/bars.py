@@ -99,30 +99,22 @@ class BarBuilder:
             self.sided_count += 1
 
     def set_trades(
-        self,
-        *,
-        trade_count: int,
-        open_: float,
-        high: float,
-        low: float,
-        close: float,
-        volume: float,
-        notional: float,
-        sided_count: int,
-        buy_qty: float,
-        sell_qty: float,
+        self, values: tuple[int, float, float, float, float, float, float, int, float, float]
     ) -> None:
-        """Write back trade aggregates folded outside the builder (the history's inlined trade loop)."""
-        self.trade_count = trade_count
-        self.open = open_
-        self.high = high
-        self.low = low
-        self.close = close
-        self.volume = volume
-        self.notional = notional
-        self.sided_count = sided_count
-        self.buy_qty = buy_qty
-        self.sell_qty = sell_qty
+        """Write back trade aggregates folded outside the builder (the history's inlined trade loop):
+        (trade_count, open, high, low, close, volume, notional, sided_count, buy_qty, sell_qty)."""
+        (
+            self.trade_count,
+            self.open,
+            self.high,
+            self.low,
+            self.close,
+            self.volume,
+            self.notional,
+            self.sided_count,
+            self.buy_qty,
+            self.sell_qty,
+        ) = values
 
     def add_open_interest(self, value: float, ts: int) -> None:
         """Keep the greatest-timestamp sample (a later input wins a tie)."""

@@ -115,16 +115,7 @@ def _fold(
                     continue
                 if t_bar is not None:
                     t_bar.set_trades(
-                        trade_count=count,
-                        open_=open_,
-                        high=high,
-                        low=low,
-                        close=close,
-                        volume=volume,
-                        notional=notional,
-                        sided_count=sided,
-                        buy_qty=buy_qty,
-                        sell_qty=sell_qty,
+                        (count, open_, high, low, close, volume, notional, sided, buy_qty, sell_qty)
                     )
                 t_bar = builder_for(start)
                 t_lo, t_hi = start, start + window
@@ -204,18 +195,7 @@ def _fold(
         ):
             inputs = ev.normalized
     if t_bar is not None:
-        t_bar.set_trades(
-            trade_count=count,
-            open_=open_,
-            high=high,
-            low=low,
-            close=close,
-            volume=volume,
-            notional=notional,
-            sided_count=sided,
-            buy_qty=buy_qty,
-            sell_qty=sell_qty,
-        )
+        t_bar.set_trades((count, open_, high, low, close, volume, notional, sided, buy_qty, sell_qty))
     return {start: builder.freeze() for start, builder in builders.items()}, inputs
 
 
