@@ -103,7 +103,8 @@ class IngestService:
         return server
 
     def update_gauges(self) -> None:
-        """Producer queue depth and liveness beat."""
+        """Pending event metrics, producer queue depth and liveness beat (on the ingest thread)."""
+        self.pipeline.flush_metrics()
         self.metrics.gauge(PRODUCER_QUEUE_DEPTH, float(self.sink.queue_depth()), {"topic": self.topic})
         self.health.beat()
 
