@@ -159,7 +159,7 @@ class KafkaEventSink:
             self.producer.poll(0)
         return True
 
-    def write_record(
+    def wait_and_write_record(
         self,
         value: bytes,
         key: bytes,
@@ -169,10 +169,10 @@ class KafkaEventSink:
         block: bool,
         timeout_ms: int | None,
     ) -> None:
-        """Queue one encoded record; when the queue is full wait up to `timeout_ms` (block) or refuse."""
-        if not self.try_write_record(value, key, headers, timestamp):
-            self._wait_and_retry(value, key, headers, timestamp, block=block, timeout_ms=timeout_ms)
-            self._count_written()
+        """After `try_write_record` found the queue full: wait up to `timeout_ms` for room (block) or
+        refuse at once (fail), as `write` does."""
+        self._wait_and_retry(value, key, headers, timestamp, block=block, timeout_ms=timeout_ms)
+        self._count_written()
 
     def write(self, event: RawMarketEvent, *, block: bool, timeout_ms: int | None) -> None:
         """Queue one record; when the queue is full wait up to `timeout_ms` (block) or refuse at once."""

@@ -52,7 +52,7 @@ class RecordSink(Protocol):
         """Queue one record if there is room now; False (nothing queued) when the queue is full."""
         ...
 
-    def write_record(
+    def wait_and_write_record(
         self,
         value: bytes,
         key: bytes,
@@ -62,7 +62,7 @@ class RecordSink(Protocol):
         block: bool,
         timeout_ms: int | None,
     ) -> None:
-        """Queue one record under the policy (wait up to `timeout_ms` or refuse: BackpressureError)."""
+        """After a full queue: wait up to `timeout_ms` for room (block) or refuse (BackpressureError)."""
         ...
 
 
@@ -206,7 +206,7 @@ class IngestionPipeline:
         value, target, recv, _ = record
         started = time.monotonic_ns()
         try:
-            sink.write_record(
+            sink.wait_and_write_record(
                 value, target.key, target.headers, recv, block=self._block, timeout_ms=self._timeout_ms
             )
         except BackpressureError:
