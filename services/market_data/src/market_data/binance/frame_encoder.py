@@ -158,9 +158,11 @@ def _trade(
 
 
 def _string_levels(value: Any) -> bytes:
-    """`[["price", "qty"], ...]` as the typed levels; raises when the decoder might see it differently.
+    """`[[price, qty], ...]` as the typed levels; raises when the decoder might see it differently.
 
-    The decoder accepts longer entries and numbers too: those frames simply take the decoder path.
+    Only for frames without a JSON `true`/`false` (the caller checks): then `float()` takes exactly
+    what the decoder takes (decimal strings and numbers, same values) and refuses everything else.
+    Entries longer than two (which the decoder accepts) fail the unpacking: the decoder takes those.
     """
     if type(value) is not list:
         raise TypeError
@@ -169,11 +171,9 @@ def _string_levels(value: Any) -> bytes:
     flat: list[float] = []
     extend = flat.extend
     for level in value:
-        if type(level) is not list or len(level) != 2:
+        if type(level) is not list:
             raise TypeError
         p, q = level
-        if type(p) is not str or type(q) is not str:
-            raise TypeError
         extend((4, float(p), float(q)))
     if not _isfinite(sum(flat)):
         raise ValueError
@@ -193,6 +193,8 @@ def _depth(encoder: RawMarketEventEncoder, prefix: bytes, channel: str, target: 
         if type(e) is not int or type(u) is not int:
             return None
         if not (_MIN_LONG <= e <= _MAX_LONG and _MIN_LONG <= u <= _MAX_LONG):
+            return None
+        if b"true" in frame or b"false" in frame:  # no booleans: float() would take them as 1.0 / 0.0
             return None
         bids = _string_levels(d["b"])
         asks = _string_levels(d["a"])
