@@ -23,6 +23,7 @@ import orjson
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
 from market_data.contracts import SCHEMA, SCHEMA_VERSION, RawMarketEvent
+from market_data.fast_event import FIELD_NAMES
 
 SCHEMA_FILE: Final = "raw_market_event.v1.avsc"
 SINGLE_OBJECT_MAGIC: Final = b"\xc3\x01"
@@ -98,25 +99,12 @@ def high_part(hi: int) -> bytes:
 
 
 def encode_long(n: int) -> bytes:
-    """Avro long: zig-zag then base-128 varint (14 bits per table lookup)."""
+    """Avro long: zig-zag then base-128 varint (table lookups of 13/14 bits)."""
     if 0x2000 <= n < _I64:
         hi, lo = divmod(n, 0x2000)
         return LOW13[lo] + (HIGH_PARTS.get(hi) or high_part(hi))
-    z = (n << 1) ^ (n >> 63)
-    if z < 0x4000:
-        return _VFINAL[z]
-    if z < 0x1000_0000:
-        return _VCONT[z & 0x3FFF] + _VFINAL[z >> 14]
-    if z < 0x400_0000_0000:  # 42 bits: every ms timestamp until the year 2039
-        return _VCONT[z & 0x3FFF] + _VCONT[(z >> 14) & 0x3FFF] + _VFINAL[z >> 28]
-    if z < 0x1_0000_0000_0000_00:  # 56 bits: exchange sequence numbers
-        return _VCONT[z & 0x3FFF] + _VCONT[(z >> 14) & 0x3FFF] + _VCONT[(z >> 28) & 0x3FFF] + _VFINAL[z >> 42]
-    parts = []
-    while z >= 0x4000:
-        parts.append(_VCONT[z & 0x3FFF])
-        z >>= 14
-    parts.append(_VFINAL[z])
-    return b"".join(parts)
+    z = (n << 1) ^ (n >> 63)  # small and negative values
+    return _VFINAL[z] if z < 0x4000 else encode_unsigned(z)
 
 
 def encode_bytes(b: bytes) -> bytes:
@@ -224,7 +212,11 @@ def float_levels(value: Any) -> bytes:
         if type(p) is not float or type(q) is not float:
             raise NoFitError
         extend((4, p, q))
-    count = len(value)
+    return pack_levels(flat, len(value))
+
+
+def pack_levels(flat: list[float], count: int) -> bytes:
+    """`count` > 0 levels from their flat (4, price, quantity, ...) triples: the array's bytes."""
     return b"".join((array_head(count), level_packer(count)(*flat), NULL))
 
 
@@ -386,22 +378,6 @@ _WRITERS: Final[dict[str, tuple[tuple[str, ...], Callable[[int], NormalizedWrite
     "SnapshotInputs": (("timestamp_ms", "extra"), _snapshot_writer),
     "DecodeFailure": (("error_kind", "error_detail", "extra"), _failure_writer),
 }
-_ENVELOPE: Final = (
-    "schema",
-    "schema_version",
-    "event_type",
-    "source_id",
-    "symbol",
-    "exchange_ts_ms",
-    "recv_ts_ms",
-    "raw_payload",
-    "normalized",
-    "source_event_id",
-    "source_seq",
-    "channel",
-    "payload_content_type",
-    "payload_hash",
-)
 
 
 class RawMarketEventEncoder:
@@ -425,7 +401,7 @@ class RawMarketEventEncoder:
     def _compile(self) -> None:
         fields = self.schema["fields"]
         names = tuple(f["name"] for f in fields)
-        if names != _ENVELOPE:
+        if names != FIELD_NAMES:  # the record's fields, in the contract's order
             raise ValueError(f"schema field order changed: {names}")
         branches = next(f for f in fields if f["name"] == "normalized")["type"]
         if len(branches) > 63:  # every branch index must stay a one-byte varint (struct "B")

@@ -108,6 +108,7 @@ class KafkaEventSink:
         self.poll_every = poll_every
         self.written = 0
         self.refused = 0
+        self.waited = 0  # writes that found the queue full and got in after waiting
         self._keys: dict[str, bytes] = {}
         self._headers: dict[tuple[str, str, str, str], Headers] = {}
         owner = getattr(encode, "__self__", encode)  # the encoder itself or its bound `encode`
@@ -208,9 +209,10 @@ class KafkaEventSink:
             self.producer.poll(remaining)
             try:
                 self.producer.produce(self.topic, value, key, headers=headers, timestamp=ts)
-                return
             except BufferError:
                 continue
+            self.waited += 1
+            return
 
     def queue_depth(self) -> int:
         """Records queued locally or in flight."""

@@ -36,6 +36,8 @@ FOLD_EVERY: Final = 1024
 class RecordSink(Protocol):
     """A sink that also takes records already encoded with its own encoder (the frame path)."""
 
+    waited: int  # writes so far that found the queue full and got in after waiting
+
     def record_encoder(self) -> RawMarketEventEncoder | None:
         """The encoder whose bytes this sink writes, or None when it encodes some other way."""
         ...
@@ -164,6 +166,8 @@ class IngestionPipeline:
                 raise
             self.observability.record_event(event)
             return
+        records = self._records
+        waited_before = records.waited if records is not None else 0
         started = time.monotonic_ns()
         try:
             self.sink.write(event, block=True, timeout_ms=self._timeout_ms)
@@ -172,7 +176,8 @@ class IngestionPipeline:
             self.observability.record_backpressure(event.source_id, blocked, refused=True)
             raise
         blocked = (time.monotonic_ns() - started) // 1_000_000
-        if blocked > 0:
+        # A RecordSink says whether it waited; for other sinks a write that took >= 1 ms counts.
+        if (records.waited != waited_before) if records is not None else blocked > 0:
             self.observability.record_backpressure(event.source_id, blocked, refused=False)
         self.observability.record_event(event)
 

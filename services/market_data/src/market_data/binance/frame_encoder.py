@@ -25,10 +25,9 @@ from market_data.avro_encoder import (
     NULL,
     VARINT_FINAL,
     RawMarketEventEncoder,
-    array_head,
     encode_long,
     high_part,
-    level_packer,
+    pack_levels,
 )
 from market_data.binance.frames import FrameDecoder
 from market_data.binance.streams import classify_stream
@@ -177,8 +176,7 @@ def _string_levels(value: Any) -> bytes:
         extend((4, float(p), float(q)))
     if not _isfinite(sum(flat)):
         raise ValueError
-    count = len(value)
-    return _join((array_head(count), level_packer(count)(*flat), NULL))
+    return pack_levels(flat, len(value))
 
 
 def _depth(encoder: RawMarketEventEncoder, prefix: bytes, channel: str, target: RecordTarget) -> Writer:
