@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -147,10 +148,19 @@ class RecordingFeed:
 
 
 def replay_files(feed: RecordingFeed, paths: Sequence[Path], limit: int | None = None) -> ReplayStats:
-    """Replay files one after another (each file's own pacing starts at its first frame)."""
-    for path in paths:
-        feed.run(read_frames(path, limit))
+    """Replay files as one feed, merged by receive time, as the live adapter would have received them.
+
+    Played one after another, a second symbol's frames would reach a shared partition with receive
+    times below the first file's last one, and the orchestrator would cut them as late data. Equal
+    receive times keep the order of `paths`; each file is read lazily and is expected in time order.
+    """
+    streams = [read_frames(path, limit) for path in paths]
+    feed.run(streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_recv_ns))
     return feed.stats
+
+
+def _recv_ns(frame: RecordedFrame) -> int:
+    return frame.recv_ns
 
 
 def parse_speed(text: str) -> float | None:
