@@ -25,10 +25,10 @@ from xray_runtime.processor import InputTopic, Processor
 
 N_KEYS = 200
 PARTITIONS = 6
-REPEATS = int(os.environ.get("BENCH_RUNTIME_REPEATS", "3"))
+REPEATS = int(os.environ.get("BENCH_RUNTIME_REPEATS", "5"))
 SIZES = {
-    "100 B": (100, int(os.environ.get("BENCH_RUNTIME_N_SMALL", "100000"))),
-    "1 KB": (1024, int(os.environ.get("BENCH_RUNTIME_N_LARGE", "30000"))),
+    "100 B": (100, int(os.environ.get("BENCH_RUNTIME_N_SMALL", "300000"))),
+    "1 KB": (1024, int(os.environ.get("BENCH_RUNTIME_N_LARGE", "100000"))),
 }
 PRODUCER_BASE = {
     "linger.ms": 10,

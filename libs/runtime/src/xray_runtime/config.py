@@ -112,7 +112,7 @@ class ProcessingSettings(BaseModel):
 
     # One transaction per consume() batch: at most this many records (a transaction's fixed cost,
     # ~2 broker round trips, is amortised over the batch)...
-    batch_max_records: int = Field(default=10000, ge=1)
+    batch_max_records: int = Field(default=50000, ge=1)
     # ...or whatever arrived within this time.
     batch_timeout_ms: int = Field(default=100, ge=1)
     # How often the service's time-driven work (punctuate) runs.

@@ -20,15 +20,20 @@ Headers = Sequence[tuple[str, str | bytes | None]] | None
 class Record(Generic[T]):
     """One decoded input record."""
 
-    __slots__ = ("_msg", "key", "offset", "partition", "topic", "value")
+    __slots__ = ("_msg", "offset", "partition", "topic", "value")
 
     def __init__(self, msg: Message, topic: str, partition: int, offset: int, value: T) -> None:
         self._msg = msg
         self.topic = topic
         self.partition = partition
         self.offset = offset
-        self.key: bytes | None = msg.key()
         self.value = value
+
+    @property
+    def key(self) -> bytes | None:
+        """The record's key bytes (read from the message on use: many handlers never look)."""
+        key: bytes | None = self._msg.key()
+        return key
 
     @property
     def headers(self) -> HeaderList:

@@ -212,7 +212,9 @@ class Processor(Generic[T]):
             if self._fatal is not None:
                 raise _FatalError(str(self._fatal))
             # consume() runs only between transactions, so rebalance callbacks never see an open one.
-            msgs = self._consumer.consume(batch_max, batch_timeout)
+            # Take what is already fetched without waiting (a full batch may take tens of ms to
+            # arrive, time the loop would spend idle); wait only when nothing is there.
+            msgs = self._consumer.consume(batch_max, 0) or self._consumer.consume(batch_max, batch_timeout)
             punct_due = (
                 self.punctuate is not None
                 and bool(self._assigned)
