@@ -27,7 +27,7 @@ from typing import IO, Any, Literal
 from xray_contracts import catalogue
 from xray_runtime.topics import ensure_topics
 from xray_testing.broker_probe import is_answering
-from xray_testing.local_broker import LocalBroker
+from xray_testing.local_broker import LocalBroker, running_broker
 
 from xray_ops import catalogue as services
 from xray_ops.demo import DemoFeed, write_demo_feed
@@ -204,6 +204,10 @@ class Stack:
                 raise StackError(f"no Kafka broker answers at {bootstrap}")
             self.say(f"using the broker at {bootstrap}")
             return bootstrap
+        managed = running_broker()  # the one of `make kafka-up`, if it runs
+        if managed is not None:
+            self.say(f"using the local broker of `make kafka-up` at {managed.bootstrap}")
+            return managed.bootstrap
         broker = LocalBroker(stack_broker_dir())
         if broker.is_running() and is_answering(broker.bootstrap):
             self.say(f"using the local broker at {broker.bootstrap} (started earlier, left running)")
