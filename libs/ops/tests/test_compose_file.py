@@ -149,7 +149,8 @@ def test_dockerfile_is_multi_stage_non_root_with_a_readyz_healthcheck() -> None:
     assert len(stages) == 2
     assert "uv sync --frozen --no-dev --no-editable" in text
     user = re.findall(r"^USER\s+(\S+)", text, flags=re.MULTILINE)
-    assert user and not user[-1].startswith(("0", "root"))
+    assert user
+    assert not user[-1].startswith(("0", "root"))
     assert 'CMD ["python", "-m", "xray_ops.healthcheck"]' in text
     for source in re.findall(r"^COPY\s+(?!--from)(.+?)\s+\S+$", text, flags=re.MULTILINE):
         for part in source.split():

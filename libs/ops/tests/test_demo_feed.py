@@ -24,9 +24,11 @@ def test_backfill_and_live_split_at_live_from(tmp_path: Path) -> None:
     )
     early, late = _times(feed.backfill), _times(feed.live)
     assert (len(early), len(late)) == (feed.backfill_frames, feed.live_frames)
-    assert early and late
+    assert early
+    assert late
     assert max(early) < now + 20_000 <= min(late)
-    assert early == sorted(early) and late == sorted(late)
+    assert early == sorted(early)
+    assert late == sorted(late)
     # The simulation starts on a window boundary, `backfill_windows` windows before the one holding now.
     assert min(early) >= (now // WINDOW_MS - 3) * WINDOW_MS
     assert feed.labels.read_text().count("\n") == 2 * 5

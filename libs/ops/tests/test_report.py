@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from consumers.analysis_engine.testing import gate_event
 from consumers.state_gate import samples
@@ -24,12 +25,14 @@ def completed(symbol: str, ts: int, regime: str, anchor: str | None = None) -> l
     """A run's terminal event, plus its hysteresis event when an anchor is given."""
     run_id = f"{symbol}-{ts}"
     event = samples.completed(run_id, ts, symbol=symbol)
-    assert event.payload is not None and event.payload.regime_output is not None
+    assert event.payload is not None
+    assert event.payload.regime_output is not None
     output = replace(event.payload.regime_output, regime=regime)
     events = [replace(event, payload=OrchestratorPayload(regime_output=output))]
     if anchor is not None:
         hyst = samples.hysteresis(run_id, ts, symbol=symbol)
-        assert hyst.payload is not None and hyst.payload.hysteresis_state is not None
+        assert hyst.payload is not None
+        assert hyst.payload.hysteresis_state is not None
         state = replace(hyst.payload.hysteresis_state, anchor_regime=anchor)
         events.insert(0, replace(hyst, payload=OrchestratorPayload(hysteresis_state=state)))
     return [samples.started(run_id, ts, symbol=symbol), *events]
@@ -60,7 +63,7 @@ def run_status(symbol: str, status: str) -> AnalysisEngineEvent:
     )
 
 
-def sample_results() -> dict:
+def sample_results() -> dict[str, Any]:
     events = [
         *completed("BTCUSDT", 1 * W, "CHOP_BALANCED", anchor="CHOP_BALANCED"),
         *completed("BTCUSDT", 2 * W, "SQUEEZE_UP", anchor="CHOP_BALANCED"),

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from xray_ops.procs import MARKER_ENV, alive, environ_of, pids_with_marker
@@ -46,7 +47,7 @@ def wait_until(predicate, timeout_s: float = 20.0) -> None:  # type: ignore[no-u
         time.sleep(0.05)
 
 
-def events(log_dir: Path) -> list[dict]:
+def events(log_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (log_dir / "supervisor.log").read_text().splitlines()]
 
 

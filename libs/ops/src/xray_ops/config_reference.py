@@ -137,7 +137,7 @@ def default_value(info: FieldInfo) -> Any:
 def default_text(info: FieldInfo, inherited: Any = _NO_DEFAULT) -> str:
     """The default as JSON (`required` when there is none); `inherited` is the enclosing default's value."""
     if info.default_factory is not None and info.default_factory in _FACTORY_NAMES:
-        return f"({_FACTORY_NAMES[info.default_factory]})"  # type: ignore[index]
+        return f"({_FACTORY_NAMES[info.default_factory]})"
     value = default_value(info)
     if inherited is not _NO_DEFAULT and (value is _NO_DEFAULT or _json(value) != _json(inherited)):
         # The section's own default instance sets it; setting any key of the section from the
@@ -185,7 +185,7 @@ def _meaning(model: type[BaseModel], name: str, info: FieldInfo, target: Any) ->
         if isinstance(cls, type) and issubclass(cls, BaseModel) and name in _field_comments(cls):
             return _field_comments(cls)[name]
     if _is_model(target) and target.__doc__:
-        return target.__doc__.strip().splitlines()[0]
+        return str(target.__doc__).strip().splitlines()[0]
     return ""
 
 
