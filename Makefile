@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test bench run demo down \
-	status up compose-tool compose-check config-reference doctor clean distclean
+	status up compose-tool compose-check config-reference doctor clean distclean dashboard-png tmux
 
 UV_VERSION := 0.13.9
 UVENV := .cache/uvenv
@@ -59,7 +59,12 @@ lint: setup ## ruff check, ruff format --check, mypy --strict
 	echo "lint: mypy --strict $(strip $(MYPY_PATHS))"; .venv/bin/mypy --strict $(MYPY_PATHS) || status=1; \
 	exit $$status
 
-test: setup kafka-jars ## lint + the whole pytest suite against a broker it starts and always stops
+tmux: ## tmux for the dashboard's tmux test (installed with apt-get only when missing)
+	@command -v tmux >/dev/null 2>&1 || { echo "tmux: installing with apt-get"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux) >/dev/null \
+		|| echo "tmux: could not install it; the tmux test will fail"; }
+
+test: setup kafka-jars tmux ## lint + the whole pytest suite against a broker it starts and always stops
 	@$(MAKE) --no-print-directory compose-tool || echo "test: no Compose parser; the compose file test will say so"
 	@$(PY) -m xray_testing.suite test $(PYTEST_ARGS)
 
@@ -102,6 +107,11 @@ up: ## docker compose: the stack as containers (needs a Docker engine); SCALE="o
 
 config-reference: setup ## regenerate README.md's configuration reference from the settings models
 	@$(PY) -m xray_ops.config_reference --write README.md
+
+dashboard-png: setup kafka-jars ## docs/dashboard.png: the dashboard on the real recordings (rich SVG -> PNG)
+	@if [ -z "$$KAFKA_BOOTSTRAP_SERVERS" ]; then $(BROKER) up && export $$($(BROKER) env); fi; \
+	uv="$$(command -v uv || echo $(UVENV)/bin/uv)"; \
+	"$$uv" run --frozen --with cairosvg python -m consumers.dashboards.docs_png
 
 doctor: ## print tool versions and whether a broker answers
 	@echo "python3: $$(python3 --version 2>&1)"; \

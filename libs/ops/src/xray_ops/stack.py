@@ -104,6 +104,7 @@ class Stack:
         self.foreground: subprocess.Popen[bytes] | None = None
         self._quiet = False  # True while the dashboard owns the terminal
         self._pending: list[tuple[float, ProcessSpec]] = []
+        self._foreground_entry: dict[str, Any] | None = None
 
     # --- output -----------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -315,10 +316,21 @@ class Stack:
             )
         if show_dashboard:
             port = free_port()
-            self.foreground = subprocess.Popen(
-                [sys.executable, "-m", services.DASHBOARDS.module],
-                env={**self._env("dashboards", port), MARKER_ENV: self.marker},
-            )
+            log = self.log_dir / "dashboards.log"
+            env = {**self._env("dashboards", port), MARKER_ENV: self.marker}
+            env["XRAY_DASHBOARD__LOG_FILE"] = str(log)  # the terminal is the dashboard's
+            self.foreground = subprocess.Popen([sys.executable, "-m", services.DASHBOARDS.module], env=env)
+            self._foreground_entry = {
+                "name": "dashboards",
+                "module": services.DASHBOARDS.module,
+                "pid": self.foreground.pid,
+                "port": port,
+                "log": str(log),
+                "state": "running",
+                "job": False,
+                "restarts": 0,
+            }
+            self._write_state()
             self._quiet = True
         self.say("up; Ctrl-C stops everything")
         last_probe = last_view = 0.0
@@ -387,6 +399,8 @@ class Stack:
         assert self.state is not None
         if self.supervisor is not None:
             self.state.services = self.supervisor.snapshot()
+        if self._foreground_entry is not None:
+            self.state.services.append(self._foreground_entry)
         write_state(self.folder, self.state)
 
 
