@@ -29,7 +29,7 @@ from xray_contracts.codec import default_codecs
 from xray_contracts.plain import from_plain
 from xray_ops import catalogue as services
 from xray_ops.drain import DrainProbe
-from xray_ops.outputs import decoded_values, digest, latest_per_key, topic_records
+from xray_ops.outputs import decoded_values, topic_records
 from xray_ops.report import comparable
 from xray_runtime.topics import admin_client
 from xray_testing.services import running_services
@@ -133,13 +133,17 @@ def test_replaying_the_recording_twice_gives_identical_reports_and_topics(
         assert first["timing"]["raw_events_per_s"] > 0
 
         ns_a, ns_b = first["namespace"], second["namespace"]
-        for spec in catalogue.ALL_TOPICS:
-            a = list(topic_records(kafka_bootstrap, ns_a, spec)) if spec.value_schema else []
-            b = list(topic_records(kafka_bootstrap, ns_b, spec)) if spec.value_schema else []
-            if spec.cleanup_policy == "compact":
-                a, b = latest_per_key(a), latest_per_key(b)
-            assert a == b, f"{spec.name} differs between the two replays"
-            assert digest(kafka_bootstrap, ns_a, spec) == digest(kafka_bootstrap, ns_b, spec)
+        # The reports hold a masked digest of every topic, so equal reports mean equal topics; the
+        # decisive ones are also compared record by record, for a readable failure.
+        for spec in (
+            catalogue.ORCHESTRATOR_EVENT,
+            catalogue.ORCHESTRATOR_RUN_LOG,
+            catalogue.STATE_GATE_EVENT,
+        ):
+            a = list(topic_records(kafka_bootstrap, ns_a, spec))
+            assert a == list(topic_records(kafka_bootstrap, ns_b, spec)), f"{spec.name} differs"
+        assert results["topics"] == second["results"]["topics"]
+        assert set(results["topics"]) == {s.name for s in catalogue.ALL_TOPICS}
         assert results["topics"]["orchestrator_event"]["records"] > 0
         assert results["topics"]["state_gate_event"]["records"] > 0
         assert tail_round_trips(kafka_bootstrap, ns_a) > 0

@@ -66,10 +66,15 @@ def _header_text(raw: bytes | None, namespace: str) -> str | None:
 
 
 def read_messages(bootstrap: str, topic: str, partitions: int) -> Iterator[Any]:
-    """Every committed record of a topic, partition by partition in offset order."""
+    """Every committed record of a topic, partition by partition, each in offset order.
+
+    One partition at a time: a reader assigned several partitions interleaves them in fetch order,
+    which differs from run to run, and the digests must not depend on it.
+    """
     reader = PartitionReader({"bootstrap.servers": bootstrap})
     try:
-        yield from reader.read_to_end(topic, list(range(partitions)))
+        for partition in range(partitions):
+            yield from reader.read_to_end(topic, [partition])
     finally:
         reader.close()
 
