@@ -4,8 +4,8 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test bench run doctor \
-	clean distclean dashboard-png tmux
+.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test bench run demo down \
+	status up compose-tool compose-check config-reference doctor clean distclean dashboard-png tmux
 
 UV_VERSION := 0.13.9
 UVENV := .cache/uvenv
@@ -65,21 +65,48 @@ tmux: ## tmux for the dashboard's tmux test (installed with apt-get only when mi
 		|| echo "tmux: could not install it; the tmux test will fail"; }
 
 test: setup kafka-jars tmux ## lint + the whole pytest suite against a broker it starts and always stops
+	@$(MAKE) --no-print-directory compose-tool || echo "test: no Compose parser; the compose file test will say so"
 	@$(PY) -m xray_testing.suite test $(PYTEST_ARGS)
 
 bench: setup kafka-jars ## run bench/*.py against a broker it starts and stops
 	@$(PY) -m xray_testing.suite bench
 
-run: kafka-up ## PARTIAL for now: local broker + `xray topics create` (services come with later issues)
-	@export $$($(BROKER) env); \
-	export XRAY_KAFKA__BOOTSTRAP_SERVERS="$${XRAY_KAFKA__BOOTSTRAP_SERVERS:-$$KAFKA_BOOTSTRAP_SERVERS}"; \
-	if .venv/bin/xray topics create --help >/dev/null 2>&1; then \
-		.venv/bin/xray topics create || exit 1; \
-	else \
-		echo "run: \`xray topics create\` is not there yet; no topics created"; \
-	fi; \
-	echo "run: broker up at $$KAFKA_BOOTSTRAP_SERVERS. make run is partial: the services and dashboard"; \
-	echo "     arrive with later issues. Stop the broker with: make kafka-down"
+SYMBOLS ?= BTCUSDT,ETHUSDT
+run: setup kafka-jars ## the whole stack here: broker, topics, every service, live feed of SYMBOLS, dashboard
+	@.venv/bin/xray up --live --symbols "$(SYMBOLS)" $(RUN_ARGS)
+
+demo: setup kafka-jars ## the same on a simulated market (no network needed); Ctrl-C stops it all
+	@.venv/bin/xray up --demo $(DEMO_ARGS)
+
+down: ## stop the stack of `make run` / `make demo` (if it runs detached or its terminal is gone)
+	@.venv/bin/xray down
+
+status: ## each service's health, lag and last error
+	@.venv/bin/xray status
+
+# Debian's docker-compose (1.29, Python) parses and validates a Compose file without a Docker engine.
+compose-tool: ## install a Compose parser (Debian's docker-compose) when none is on the PATH
+	@if ! command -v docker-compose >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "compose-tool: installing Debian's docker-compose"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -qq --no-install-recommends docker-compose >/dev/null 2>&1 || \
+			{ apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }; \
+		else \
+			echo "compose-tool: docker-compose not found; install it (apt-get install docker-compose)"; exit 1; \
+		fi; \
+	fi
+
+compose-check: compose-tool ## validate deploy/compose.yaml (all profiles) with docker-compose config
+	@docker-compose -f deploy/compose.yaml --profile dashboard --profile monitoring --profile schema-registry \
+		config --quiet && echo "compose-check: deploy/compose.yaml is valid"
+
+up: ## docker compose: the stack as containers (needs a Docker engine); SCALE="orchestrator=3" to scale
+	@if docker compose version >/dev/null 2>&1; then dc="docker compose"; else dc="docker-compose"; fi; \
+	$$dc -p xray-vision -f deploy/compose.yaml up --build $(foreach s,$(SCALE),--scale $(s))
+
+config-reference: setup ## regenerate README.md's configuration reference from the settings models
+	@$(PY) -m xray_ops.config_reference --write README.md
 
 dashboard-png: setup kafka-jars ## docs/dashboard.png: the dashboard on the real recordings (rich SVG -> PNG)
 	@if [ -z "$$KAFKA_BOOTSTRAP_SERVERS" ]; then $(BROKER) up && export $$($(BROKER) env); fi; \

@@ -52,9 +52,11 @@ class KafkaSettings(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
+    # Broker list, host:port[,host:port...].
     bootstrap_servers: str
     # Client-specific overrides, e.g. XRAY_KAFKA__PRODUCER__LINGER_MS=50.
     producer: dict[str, ConfigValue] = Field(default_factory=dict)
+    # Consumer-only pass-through, e.g. XRAY_KAFKA__CONSUMER__SESSION_TIMEOUT_MS=10000.
     consumer: dict[str, ConfigValue] = Field(default_factory=dict)
 
     @field_validator("bootstrap_servers")
@@ -96,6 +98,7 @@ class HttpSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Address of the /metrics, /healthz and /readyz server; port 0 picks a free one.
     host: str = "0.0.0.0"
     port: int = Field(default=8080, ge=0, le=65535)
     # /healthz fails when the processing loop has not turned for this long.
@@ -112,10 +115,14 @@ class ProcessingSettings(BaseModel):
     batch_max_records: int = Field(default=50000, ge=1)
     # ...or whatever arrived within this time.
     batch_timeout_ms: int = Field(default=100, ge=1)
+    # How often the service's time-driven work (punctuate) runs.
     punctuate_interval_ms: int = Field(default=1000, ge=1)
+    # An undecodable input record: "dlq" sends it to `<service>.dlq` and goes on, "fail" stops.
     decode_error_policy: DecodeErrorPolicy = "dlq"
     # librdkafka statistics (consumer lag, queue depth) every N ms; 0 disables.
     statistics_interval_ms: int = Field(default=5000, ge=0)
+    # Static group membership (group.instance.id = the transactional id): a restart within the
+    # session timeout does not rebalance.
     static_membership: bool = False
     # A batch that keeps aborting is not transient: exit non-zero after this many aborts in a row.
     max_consecutive_aborts: int = Field(default=5, ge=1)
@@ -132,12 +139,17 @@ class ServiceSettings(BaseSettings):
     )
 
     kafka: KafkaSettings
+    # Topic prefix: `{namespace}.{topic}.v{major}`; a backtest uses its own (bt-<id>).
     namespace: str = Field(default="xray", pattern=r"^[A-Za-z0-9._-]+$")
+    # Confluent Schema Registry; set, values use the Confluent framing (else Avro single-object).
     schema_registry_url: str | None = None
+    # Names this instance in its transactional id and client ids; unique per replica.
     instance_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9._-]+$")
+    # JSON log lines on stderr at this level and above.
     log_level: LogLevel = "INFO"
     http: HttpSettings = Field(default_factory=HttpSettings)
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
+    # A TOML file with the same settings (environment variables win over it).
     config_file: Path | None = None
 
     @classmethod
