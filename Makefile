@@ -4,7 +4,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test bench run doctor \
+.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test fuzz chaos bench run doctor \
 	clean distclean
 
 UV_VERSION := 0.13.9
@@ -61,6 +61,9 @@ lint: setup ## ruff check, ruff format --check, mypy --strict
 
 test: setup kafka-jars ## lint + the whole pytest suite against a broker it starts and always stops
 	@$(PY) -m xray_testing.suite test $(PYTEST_ARGS)
+
+fuzz: setup kafka-jars ## full fuzz: >=100,000 bad inputs per decoder + a larger DLQ sample on a broker
+	@XRAY_FUZZ=full $(PY) -m xray_testing.suite pytest tests/fuzz tests/integration/fuzz -s -q
 
 bench: setup kafka-jars ## run bench/*.py against a broker it starts and stops
 	@$(PY) -m xray_testing.suite bench
