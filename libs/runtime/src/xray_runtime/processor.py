@@ -40,6 +40,16 @@ EXIT_OK = 0
 EXIT_FATAL = 1
 
 _EOF = KafkaError._PARTITION_EOF
+_COORDINATOR_MOVING = frozenset(
+    {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError._WAIT_COORD,
+    }
+)
 _log = get_logger("xray.runtime.processor")
 
 
@@ -446,10 +456,24 @@ class Processor(Generic[T]):
         if not tps:
             return []
         asked = [TopicPartition(t, p) for t, p in tps]
-        committed = self._consumer.committed(asked, timeout=self.txn_timeout_s)
+        committed = self._committed(asked)
         return [
             InputPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else None) for tp in committed
         ]
+
+    def _committed(self, asked: list[TopicPartition]) -> list[TopicPartition]:
+        """The group's committed offsets; retried while the group coordinator moves or loads (a broker
+        restart makes it answer NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS for a while)."""
+        deadline = time.monotonic() + self.txn_timeout_s
+        while True:
+            try:
+                return list(self._consumer.committed(asked, timeout=self.txn_timeout_s))
+            except KafkaException as exc:
+                err: KafkaError = exc.args[0]
+                if err.code() not in _COORDINATOR_MOVING or time.monotonic() > deadline:
+                    raise
+                _log.warning("committed_offsets_retry", error=str(err))
+                time.sleep(0.5)
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self._in_txn:  # cannot happen while consume() runs only between transactions

@@ -107,3 +107,36 @@ def wait_committed(
         if time.monotonic() > deadline:
             raise AssertionError(f"{topic}: {len(rows)} committed records, expected {count}")
         time.sleep(poll_s)
+
+
+class WatermarkGauge:
+    """Cheap progress: the sum of a topic's high watermarks (aborted records and markers included).
+
+    Keeps answering while the broker is down or restarting: it then returns the last value it read.
+    """
+
+    def __init__(self, bootstrap: str) -> None:
+        from confluent_kafka import Consumer
+
+        self._consumer = Consumer(
+            {"bootstrap.servers": bootstrap, "group.id": "xray-testing-watermarks-unused"}
+        )
+        self._last: dict[str, int] = {}
+
+    def total(self, topic: str, partitions: int, timeout_s: float = 2.0) -> int:
+        """Sum of high watermarks now (or the last known sum when the broker does not answer)."""
+        from confluent_kafka import KafkaException, TopicPartition
+
+        try:
+            total = 0
+            for p in range(partitions):
+                _, high = self._consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
+                total += high
+        except KafkaException:
+            return self._last.get(topic, 0)
+        self._last[topic] = total
+        return total
+
+    def close(self) -> None:
+        """Close the consumer."""
+        self._consumer.close()
