@@ -65,6 +65,9 @@ test: setup kafka-jars ## lint + the whole pytest suite against a broker it star
 fuzz: setup kafka-jars ## full fuzz: >=100,000 bad inputs per decoder + a larger DLQ sample on a broker
 	@XRAY_FUZZ=full $(PY) -m xray_testing.suite pytest tests/fuzz tests/integration/fuzz -s -q
 
+chaos: setup kafka-jars ## full chaos: >=500,000 raw events, 20 symbols, >=20 SIGKILLs, broker restart, scaling
+	@XRAY_CHAOS=full $(PY) -m xray_testing.suite pytest tests/integration/chaos -s -q
+
 bench: setup kafka-jars ## run bench/*.py against a broker it starts and stops
 	@$(PY) -m xray_testing.suite bench
 

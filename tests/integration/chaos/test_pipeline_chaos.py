@@ -122,7 +122,12 @@ def feed(bootstrap: str, namespace: str, events: Sequence[OrchestratorEvent], du
     """Write the orchestrator events keyed by symbol, spread evenly over `duration_s` (0: at once)."""
     codec = codec_for(OrchestratorEvent)
     producer = Producer(
-        {"bootstrap.servers": bootstrap, "enable.idempotence": True, "partitioner": "murmur2_random"}
+        {
+            "bootstrap.servers": bootstrap,
+            "enable.idempotence": True,
+            "partitioner": "murmur2_random",
+            "log_level": 2,  # quiet while the broker is down
+        }
     )
     topic = catalogue.ORCHESTRATOR_EVENT.topic(namespace)
     chunks = max(1, int(duration_s / 0.25))

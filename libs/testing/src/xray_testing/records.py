@@ -119,7 +119,8 @@ class WatermarkGauge:
         from confluent_kafka import Consumer
 
         self._consumer = Consumer(
-            {"bootstrap.servers": bootstrap, "group.id": "xray-testing-watermarks-unused"}
+            # log_level 2: no "connection refused" lines while a chaos test has the broker down
+            {"bootstrap.servers": bootstrap, "group.id": "xray-testing-watermarks-unused", "log_level": 2}
         )
         self._last: dict[str, int] = {}
 
