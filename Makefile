@@ -4,7 +4,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test fuzz chaos bench run doctor \
+.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test fuzz chaos bench bench-each run doctor \
 	clean distclean
 
 UV_VERSION := 0.13.9
@@ -68,7 +68,10 @@ fuzz: setup kafka-jars ## full fuzz: >=100,000 bad inputs per decoder + a larger
 chaos: setup kafka-jars ## full chaos: >=500,000 raw events, 20 symbols, >=20 SIGKILLs, broker restart, scaling
 	@XRAY_CHAOS=full $(PY) -m xray_testing.suite pytest tests/integration/chaos -s -q
 
-bench: setup kafka-jars ## run bench/*.py against a broker it starts and stops
+bench: setup kafka-jars ## ONE table (docs/BENCHMARKS.md): throughput, latency, RSS vs same-run ceilings
+	@$(PY) bench/report.py
+
+bench-each: setup kafka-jars ## run every bench/*.py in turn against a broker it starts and stops
 	@$(PY) -m xray_testing.suite bench
 
 run: kafka-up ## PARTIAL for now: local broker + `xray topics create` (services come with later issues)
