@@ -222,9 +222,7 @@ class Processor(Generic[T]):
             if self._fatal is not None:
                 raise _FatalError(str(self._fatal))
             # consume() runs only between transactions, so rebalance callbacks never see an open one.
-            # Take what is already fetched without waiting (a full batch may take tens of ms to
-            # arrive, time the loop would spend idle); wait only when nothing is there.
-            msgs = self._consumer.consume(batch_max, 0) or self._consumer.consume(batch_max, batch_timeout)
+            msgs = self._next_batch(batch_max, batch_timeout)
             punct_due = (
                 self.punctuate is not None
                 and bool(self._assigned)
@@ -234,6 +232,19 @@ class Processor(Generic[T]):
                 self._producer.poll(0)
                 continue
             self._run_transaction(msgs, punct_due)
+
+    def _next_batch(self, batch_max: int, timeout_s: float) -> list[Message]:
+        """What is already fetched, without waiting; when nothing is, wait up to `timeout_s` for the first
+        record only and take what came with it. (consume(n, t) waits for n records or t: at a low input
+        rate every record would wait the whole batch timeout, ~100 ms of latency for nothing.)"""
+        consume = self._consumer.consume
+        msgs = consume(batch_max, 0)
+        if msgs:
+            return msgs
+        first = consume(1, timeout_s)
+        if not first or batch_max == 1:
+            return first
+        return first + consume(batch_max - 1, 0)
 
     def _run_transaction(self, msgs: list[Message], punct_due: bool) -> None:
         """Process one batch atomically; on an abortable error rewind to the last commit."""
