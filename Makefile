@@ -4,8 +4,8 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test fuzz chaos bench bench-each run doctor \
-	clean distclean
+.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test fuzz chaos bench bench-each \
+	run doctor clean distclean dashboard-png tmux
 
 UV_VERSION := 0.13.9
 UVENV := .cache/uvenv
@@ -59,7 +59,12 @@ lint: setup ## ruff check, ruff format --check, mypy --strict
 	echo "lint: mypy --strict $(strip $(MYPY_PATHS))"; .venv/bin/mypy --strict $(MYPY_PATHS) || status=1; \
 	exit $$status
 
-test: setup kafka-jars ## lint + the whole pytest suite against a broker it starts and always stops
+tmux: ## tmux for the dashboard's tmux test (installed with apt-get only when missing)
+	@command -v tmux >/dev/null 2>&1 || { echo "tmux: installing with apt-get"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux) >/dev/null \
+		|| echo "tmux: could not install it; the tmux test will fail"; }
+
+test: setup kafka-jars tmux ## lint + the whole pytest suite against a broker it starts and always stops
 	@$(PY) -m xray_testing.suite test $(PYTEST_ARGS)
 
 fuzz: setup kafka-jars ## full fuzz: >=100,000 bad inputs per decoder + a larger DLQ sample on a broker
@@ -84,6 +89,11 @@ run: kafka-up ## PARTIAL for now: local broker + `xray topics create` (services 
 	fi; \
 	echo "run: broker up at $$KAFKA_BOOTSTRAP_SERVERS. make run is partial: the services and dashboard"; \
 	echo "     arrive with later issues. Stop the broker with: make kafka-down"
+
+dashboard-png: setup kafka-jars ## docs/dashboard.png: the dashboard on the real recordings (rich SVG -> PNG)
+	@if [ -z "$$KAFKA_BOOTSTRAP_SERVERS" ]; then $(BROKER) up && export $$($(BROKER) env); fi; \
+	uv="$$(command -v uv || echo $(UVENV)/bin/uv)"; \
+	"$$uv" run --frozen --with cairosvg python -m consumers.dashboards.docs_png
 
 doctor: ## print tool versions and whether a broker answers
 	@echo "python3: $$(python3 --version 2>&1)"; \

@@ -47,7 +47,7 @@ def _snippets_by_section(text: str) -> dict[str, list[str]]:
 
 
 # Layers whose snippets must run; a layer joins this list when its issue lands.
-READY = ["Market Data", "Orchestrator", "Regime Engine", "State Gate", "Analysis Engine"]
+READY = ["Market Data", "Orchestrator", "Regime Engine", "State Gate", "Analysis Engine", "Dashboards"]
 
 # Names a snippet uses without defining ("given an event named event"); supplied, never edited in.
 GIVEN: dict[str, dict[str, object]] = {
