@@ -146,3 +146,39 @@ def test_service_input_decoders_turn_bad_records_into_decode_errors(
     tally = run_decoder(decode, inputs, accept=accept, rejected_as=undecodable_error)
     print(tally.line(decoder_name))
     assert tally.total == PER_SERVICE_INPUT
+
+
+DASHBOARD_STREAMS = {
+    "orchestrator_event": catalogue.ORCHESTRATOR_EVENT,
+    "state_gate_event": catalogue.STATE_GATE_EVENT,
+    "analysis_engine_event": catalogue.ANALYSIS_ENGINE_EVENT,
+    "raw_market_event": catalogue.RAW_MARKET_EVENT,
+}
+
+
+@pytest.mark.parametrize("stream", sorted(DASHBOARD_STREAMS))
+def test_dashboard_reader_survives_bad_records(stream: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboards read-only service has no DLQ: a bad record is counted as an ingest failure on its
+    stream, and nothing (bad bytes or a by-chance valid value) raises out of the reader's ingest path."""
+    from consumers.dashboards.service import DashboardService
+    from consumers.dashboards.settings import DashboardSettings
+
+    monkeypatch.setenv("XRAY_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:9")  # never contacted
+    service = DashboardService(DashboardSettings())
+    spec = DASHBOARD_STREAMS[stream]
+    assert spec.value_schema is not None
+    codec = CODECS.for_schema(spec.value_schema)
+    count = PER_SERVICE_INPUT // 3
+    rng = random.Random(f"{SEED}:dashboards:{stream}")
+    counts = service.builder._streams[stream]  # the stream's telemetry: failures shown on screen
+    certain = 0
+    for bad in bad_inputs(codec, SAMPLES[spec.value_schema], others_than(spec.value_schema), rng, count):
+        if bad.data is None:
+            continue  # a tombstone has no value to ingest
+        before = counts.failures
+        service.feed._ingest(stream, bad.data, 1_700_000_000_000)
+        if bad.certain:
+            certain += 1
+            assert counts.failures == before + 1, (bad.kind, bad.data[:60])
+    print(f"fuzz dashboards<-{stream}: {count} inputs, {certain} certainly bad each counted, none raised")
+    assert certain > count // 2
