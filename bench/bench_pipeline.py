@@ -296,7 +296,9 @@ def gate_latency(
         )
         consumer.subscribe([out_topic])
         while not stop.is_set():
-            for m in consumer.consume(500, 0.05):
+            # poll, not consume(n, t): consume waits for n records or t, which would add to the latency
+            m = consumer.poll(0.01)
+            if m is not None:
                 if m.error() is None:
                     event = codec.decode(m.value() or b"")
                     if not through_gate or event.event_type == "GateEvaluated":
