@@ -163,9 +163,17 @@ def run_pipeline(
     *,
     raw_total: int,
     expected: dict[str, int] | None,
-    plan: Sequence[Action],
+    plans: tuple[Sequence[Action], Sequence[Action]] = ((), ()),
 ) -> Run:
-    """Create the namespace's topics, run every service, feed, carry out `plan`, wait for the outputs."""
+    """Create the namespace's topics and run the pipeline in two phases, each with its plan: the replay
+    into the raw topic, then the downstream services on the fed orchestrator_event topic.
+
+    Phases, because a consumer of the raw topic (the orchestrator, once merged) must start on a complete
+    topic (its live close would otherwise cut old simulated windows whenever it caught up), and because
+    a broker restart stalls the replay's deliveries, which then land all at once and would skip the
+    replay's later kill points."""
+    raw_plan, downstream_plan = plans
+    chaos = bool(raw_plan or downstream_plan)
     bootstrap = broker.bootstrap
     create_topics(AdminClient({"bootstrap.servers": bootstrap}), namespace, catalogue.ALL_TOPICS)
     # market_data stamps each raw record with its receive time, in 2023 for the simulator; under the
@@ -175,29 +183,40 @@ def run_pipeline(
     workdir.mkdir(parents=True, exist_ok=True)
     gauge = WatermarkGauge(bootstrap)
     began = time.monotonic()
+    raw = catalogue.RAW_MARKET_EVENT
     with running_services(bootstrap, namespace, workdir) as runner:
-        speed = str(SCALE.replay_speed) if plan else "max"
+        speed = str(SCALE.replay_speed) if chaos else "max"
         supervisor = Supervisor(runner, service_specs(recording, speed))
-        for name in ("analysis_engine", "state_gate"):
-            supervisor.start(name).wait_for_event("partitions_assigned", timeout_s=90)
-        supervisor.start("market_data")
-        feeder = threading.Thread(
-            target=feed, args=(bootstrap, namespace, inputs, SCALE.feed_s if plan else 0.0), daemon=True
-        )
-        feeder.start()
 
         def progress(service: str) -> float:
             spec = PROGRESS_TOPIC[service]
             total = raw_total if service == "market_data" else (expected or {}).get(spec.name, 0)
             return gauge.total(spec.topic(namespace), spec.partitions) / max(1, total)
 
+        supervisor.start("market_data")
+        actions = run_plan(
+            raw_plan,
+            supervisor,
+            progress,
+            broker=broker,
+            seed=SEED,
+            finished=lambda: (
+                "market_data" in supervisor.done
+                and gauge.total(raw.topic(namespace), raw.partitions) >= raw_total
+            ),
+            timeout_s=SCALE.timeout_s,
+            poll_s=0.2,
+        )
+        for name in ("analysis_engine", "state_gate"):
+            supervisor.start(name).wait_for_event("partitions_assigned", timeout_s=90)
+        feeder = threading.Thread(
+            target=feed, args=(bootstrap, namespace, inputs, SCALE.feed_s if chaos else 0.0), daemon=True
+        )
+        feeder.start()
         last_counts: list[dict[str, int]] = []
 
         def finished() -> bool:
-            if "market_data" not in supervisor.done or feeder.is_alive():
-                return False
-            raw = catalogue.RAW_MARKET_EVENT
-            if gauge.total(raw.topic(namespace), raw.partitions) < raw_total:
+            if feeder.is_alive():
                 return False
             counts = {s.name: committed_count(bootstrap, s, namespace) for s in DONE_TOPICS}
             if expected is not None:
@@ -207,15 +226,15 @@ def run_pipeline(
             last_counts.append(counts)
             return settled
 
-        actions = run_plan(
-            plan,
+        actions += run_plan(
+            downstream_plan,
             supervisor,
             progress,
             broker=broker,
-            seed=SEED,
+            seed=SEED + 1,
             finished=finished,
             timeout_s=SCALE.timeout_s,
-            poll_s=0.2 if plan else 3.0,
+            poll_s=0.2 if chaos else 3.0,
         )
         codes = supervisor.stop_all()
         assert all(code == 0 for code in codes.values()), codes
@@ -238,11 +257,16 @@ def test_pipeline_under_chaos_equals_the_undisturbed_run(
         assert raw_total >= 500_000
 
     reference = run_pipeline(
-        broker, "ref", tmp_path / "ref", recording, inputs, raw_total=raw_total, expected=None, plan=()
+        broker, "ref", tmp_path / "ref", recording, inputs, raw_total=raw_total, expected=None
     )
     expected = {s.name: committed_count(broker.bootstrap, s, "ref") for s in DONE_TOPICS}
-    plan = chaos_plan(SEED, kills=SCALE.kills, scale=("state_gate",), broker_restart="market_data")
-    print(f"chaos plan: {[a.describe() for a in plan]}")
+    raw_kills = {"market_data": SCALE.kills["market_data"]}
+    downstream_kills = {k: v for k, v in SCALE.kills.items() if k != "market_data"}
+    plans = (
+        chaos_plan(SEED, kills=raw_kills),
+        chaos_plan(SEED, kills=downstream_kills, scale=("state_gate",), broker_restart="state_gate"),
+    )
+    print(f"chaos plan: {[a.describe() for p in plans for a in p]}")
     chaos = run_pipeline(
         broker,
         "chaos",
@@ -251,7 +275,7 @@ def test_pipeline_under_chaos_equals_the_undisturbed_run(
         inputs,
         raw_total=raw_total,
         expected=expected,
-        plan=plan,
+        plans=plans,
     )
     diffs = compare_topics(broker.bootstrap, "ref", "chaos", OUTPUTS, MASKS)
     print(
