@@ -290,7 +290,13 @@ def test_pipeline_under_chaos_equals_the_undisturbed_run(
     assert chaos.kills == SCALE.kills, "every planned kill must hit a running instance"
     assert any("broker_restart" in a for a in chaos.actions)
     assert all(d.equal for d in diffs), [d.describe() for d in diffs if not d.equal]
-    assert not chaos.crashes, chaos.crashes[:3]
+    # After the broker's SIGKILL its transaction coordinator aborts the transactions that timed out
+    # meanwhile and bumps their producers' epochs: those producers are fenced, the runtime exits 1 and
+    # the supervisor restarts them as a deployment would (reported). Any other exit fails the test.
+    fenced = [c for c in chaos.crashes if "fenced" in c.lower()]
+    print(f"  restarted after being fenced by the broker restart: {len(fenced)}")
+    others = [c for c in chaos.crashes if c not in fenced]
+    assert not others, others[:3]
     assert not reference.crashes, reference.crashes[:3]
     # Every topic carried records, or the comparison proves little.
     assert all(d.records > 0 for d in diffs if "dlq" not in d.topic), [d.describe() for d in diffs]
