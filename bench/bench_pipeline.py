@@ -298,12 +298,11 @@ def gate_latency(
         while not stop.is_set():
             # poll, not consume(n, t): consume waits for n records or t, which would add to the latency
             m = consumer.poll(0.01)
-            if m is not None:
-                if m.error() is None:
-                    event = codec.decode(m.value() or b"")
-                    if not through_gate or event.event_type == "GateEvaluated":
-                        got.setdefault(event.run_id, time.perf_counter())
-                        created.setdefault(event.run_id, m.timestamp()[1] / 1000)
+            if m is not None and m.error() is None:
+                event = codec.decode(m.value() or b"")
+                if not through_gate or event.event_type == "GateEvaluated":
+                    got.setdefault(event.run_id, time.perf_counter())
+                    created.setdefault(event.run_id, m.timestamp()[1] / 1000)
         consumer.close()
 
     try:
