@@ -25,9 +25,17 @@ class SimRun:
 
 @pytest.fixture(scope="session")
 def sim_run() -> SimRun:
-    # Lighter than the defaults (fewer trades, sparser mark/book frames) to keep the suite quick.
+    # Lighter than the defaults (fewer trades, sparser mark/book frames) to keep the suite quick;
+    # short regime segments (4-8 windows) so 6 h hold every regime several times per symbol.
     config = SimulatorConfig(
-        seed=11, symbols=default_symbols(5), windows=120, activity=0.3, mark_interval_s=5, book_interval_s=60
+        seed=11,
+        symbols=default_symbols(5),
+        windows=120,
+        activity=0.3,
+        mark_interval_s=5,
+        book_interval_s=60,
+        min_segment_windows=4,
+        max_segment_windows=8,
     )
     labels = {(lb.symbol, lb.window_end_ms): lb.regime for lb in all_labels(config)}
     events = tuple(iter_events(config))

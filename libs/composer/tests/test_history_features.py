@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from composer.config import ComposerConfig
 from composer.context import EMPTY_CONTEXT, MarketContext, alt_breadth, build_market_context
+from composer.contracts.feature_snapshot import FEATURE_KEYS_V1
 from composer.features import compute_history_feature_snapshot
 from composer.history import SymbolHistory, rebuild
 from xray_contracts.raw_market_event import RawMarketEvent
@@ -192,3 +193,24 @@ def test_quiet_liquidation_feed() -> None:
 
 def test_alt_breadth_none_without_returns() -> None:
     assert alt_breadth([reference()], E, CFG) is None
+
+
+def test_empty_history_every_key_none() -> None:
+    f = features(cut=[])
+    assert set(f) == set(FEATURE_KEYS_V1)
+    assert all(v is None for v in f.values()), f
+
+
+def test_one_bar_is_too_short_for_windowed_keys() -> None:
+    f = features(cut=[trade(5, 105.0, 1.0, "buy")])
+    assert f["price_last"] == 105.0
+    assert f["cvd_3m"] == 1.0
+    for key in (
+        "atr_14",
+        "atr_z_50",
+        "range_expansion_3m",
+        "return_3m_atr",
+        "return_15m_atr",
+        "cvd_slope_15m",
+    ):
+        assert f[key] is None, key

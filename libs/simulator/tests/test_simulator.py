@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections import Counter
+from itertools import groupby
 from pathlib import Path
 
 import pytest
@@ -41,15 +42,32 @@ def test_same_seed_same_bytes_other_seed_differs() -> None:
     assert a != c
 
 
-def test_every_regime_labelled_once_per_window() -> None:
-    cfg = SimulatorConfig(seed=1, symbols=default_symbols(5), windows=120)
+@pytest.mark.parametrize(("windows", "shortest", "longest"), [(360, 10, 40), (72, 4, 8)])
+def test_every_regime_labelled_once_per_window(windows: int, shortest: int, longest: int) -> None:
+    # The first cycle is a shuffle of all 9 regimes: 9 x longest windows always cover every regime.
+    cfg = SimulatorConfig(
+        seed=1,
+        symbols=default_symbols(5),
+        windows=windows,
+        min_segment_windows=shortest,
+        max_segment_windows=longest,
+    )
     labels = all_labels(cfg)
-    assert len(labels) == 5 * 120
+    assert len(labels) == 5 * windows
     for symbol in cfg.symbols:
         mine = regime_schedule(cfg, symbol)
         assert {lb.regime for lb in mine} == set(REGIMES)
-        assert [lb.window_start_ms for lb in mine] == [cfg.start_ms + i * 180_000 for i in range(120)]
+        assert [lb.window_start_ms for lb in mine] == [cfg.start_ms + i * 180_000 for i in range(windows)]
         assert all(lb.window_end_ms - lb.window_start_ms == 180_000 for lb in mine)
+        runs = [len(list(g)) for _, g in groupby(lb.regime for lb in mine)]
+        # every complete segment respects the bounds (the last one may be cut by the run's end)
+        assert all(shortest <= n for n in runs[:-1]), runs
+        assert all(n <= 2 * longest for n in runs), runs  # equal neighbours at a cycle seam may merge
+
+
+def test_default_regimes_last_30_minutes_to_2_hours() -> None:
+    cfg = SimulatorConfig()
+    assert (cfg.min_segment_windows, cfg.max_segment_windows) == (10, 40)
 
 
 def test_events_follow_registry_and_frames() -> None:
@@ -86,7 +104,14 @@ def test_events_follow_registry_and_frames() -> None:
 
 def test_liquidation_regime_emits_force_orders() -> None:
     cfg = SimulatorConfig(
-        seed=5, symbols=("BTCUSDT",), windows=45, activity=0.3, mark_interval_s=10, book_interval_s=60
+        seed=5,
+        symbols=("BTCUSDT",),
+        windows=45,
+        activity=0.3,
+        mark_interval_s=10,
+        book_interval_s=60,
+        min_segment_windows=4,
+        max_segment_windows=8,
     )
     sim = simulate(cfg)
     liq_windows = {lb.window_start_ms for lb in sim.labels if lb.regime.startswith("LIQUIDATION")}

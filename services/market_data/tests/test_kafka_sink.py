@@ -10,46 +10,10 @@ from market_data.contracts import SCHEMA, SCHEMA_VERSION, BackpressureError, Raw
 from market_data.kafka_sink import (
     DeliveryFailedError,
     DeliveryTracker,
-    Headers,
     KafkaEventSink,
     producer_settings,
 )
-
-
-class FullQueueProducer:
-    """A producer whose local queue accepts `room` records, then raises BufferError like librdkafka."""
-
-    def __init__(self, room: int) -> None:
-        self.room = room
-        self.records: list[
-            tuple[str, bytes | None, bytes | None, list[tuple[str, str | bytes | None]], int]
-        ] = []
-        self.polls: list[float] = []
-
-    def produce(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        *,
-        headers: Headers,
-        timestamp: int,
-    ) -> None:
-        if len(self.records) >= self.room:
-            raise BufferError("Local: Queue full")
-        self.records.append((topic, value, key, headers, timestamp))
-
-    def poll(self, timeout: float) -> int:
-        self.polls.append(timeout)
-        if timeout > 0:
-            time.sleep(timeout)
-        return 0
-
-    def flush(self, timeout: float) -> int:
-        return 0
-
-    def __len__(self) -> int:
-        return len(self.records)
+from market_data.testing import FullQueueProducer
 
 
 def event(symbol: str = "BTCUSDT") -> RawMarketEvent:

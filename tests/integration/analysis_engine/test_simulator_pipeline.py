@@ -34,7 +34,10 @@ WINDOWS = 90
 
 
 def test_detectors_follow_the_simulator_labels() -> None:
-    config = SimulatorConfig(seed=SEED, symbols=("BTCUSDT",), windows=WINDOWS)
+    # 4-8-window regime segments (not the 10-40 default): many label changes in 90 windows.
+    config = SimulatorConfig(
+        seed=SEED, symbols=("BTCUSDT",), windows=WINDOWS, min_segment_windows=4, max_segment_windows=8
+    )
     sim = simulate(config)
     engine = AnalysisEngine(
         registry=discover_registry(), config=AnalysisEngineConfig(enabled_modules=[], module_configs=[])

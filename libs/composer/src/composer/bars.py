@@ -98,6 +98,24 @@ class BarBuilder:
             self.sell_qty += qty
             self.sided_count += 1
 
+    def set_trades(
+        self, values: tuple[int, float, float, float, float, float, float, int, float, float]
+    ) -> None:
+        """Write back trade aggregates folded outside the builder (the history's inlined trade loop):
+        (trade_count, open, high, low, close, volume, notional, sided_count, buy_qty, sell_qty)."""
+        (
+            self.trade_count,
+            self.open,
+            self.high,
+            self.low,
+            self.close,
+            self.volume,
+            self.notional,
+            self.sided_count,
+            self.buy_qty,
+            self.sell_qty,
+        ) = values
+
     def add_open_interest(self, value: float, ts: int) -> None:
         """Keep the greatest-timestamp sample (a later input wins a tie)."""
         if self.oi is None or ts >= self.oi_ts:

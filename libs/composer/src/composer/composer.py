@@ -15,12 +15,11 @@ from composer.config import DEFAULT_CONFIG, ComposerConfig
 from composer.context import EMPTY_CONTEXT, MarketContext
 from composer.contracts.evidence import EvidenceSnapshot
 from composer.contracts.feature_snapshot import FeatureSnapshot
-from composer.engine_evidence import compute_engine_evidence_snapshot
 from composer.evidence import compute_evidence_snapshot
 from composer.features import compute_feature_snapshot, compute_history_feature_snapshot, structure_levels
 from composer.history import SymbolHistory
 from composer.legacy_snapshot import build_engine_snapshot
-from composer.observers_v2 import OBSERVERS_V2
+from composer.observers_v2 import compute_v2_evidence_snapshot
 
 
 def compose(
@@ -72,7 +71,7 @@ def compose_engine_input(
     SnapshotInputs event of that cut for this timestamp (kept by the history) is passed through.
     """
     features = compute_history_feature_snapshot(history, engine_timestamp_ms, context=context, config=config)
-    evidence = compute_engine_evidence_snapshot(features, OBSERVERS_V2, config)
+    evidence = compute_v2_evidence_snapshot(features, config)
     levels: Mapping[str, Any] = structure_levels(history, engine_timestamp_ms, config)
     inputs = history.snapshot_inputs if history.engine_timestamp_ms == engine_timestamp_ms else None
     snapshot = build_engine_snapshot(

@@ -31,6 +31,7 @@ __all__ = [
     "availability_confidence",
     "clamp01",
     "compute_engine_evidence_snapshot",
+    "engine_evidence_snapshot",
     "flow_ratio",
     "order_engine_evidence_opinions",
     "trend_sign",
@@ -228,6 +229,13 @@ def compute_engine_evidence_snapshot(
     opinions: list[EvidenceOpinion] = []
     for observer in chosen:
         opinions.extend(observer.emit(snapshot, config))
+    return engine_evidence_snapshot(snapshot, opinions)
+
+
+def engine_evidence_snapshot(
+    snapshot: FeatureSnapshot, opinions: Iterable[EvidenceOpinion]
+) -> EvidenceSnapshot:
+    """The EvidenceSnapshot of `opinions` for this feature snapshot, in the canonical order."""
     ordered = order_engine_evidence_opinions(opinions)
     if _log.isEnabledFor(logging.DEBUG):
         _log.debug(

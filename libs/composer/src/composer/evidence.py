@@ -14,8 +14,7 @@ from composer.contracts.evidence import (
     order_evidence_opinions,
 )
 from composer.contracts.feature_snapshot import FeatureSnapshot
-from composer.engine_evidence import compute_engine_evidence_snapshot
-from composer.observers_v2 import OBSERVERS_V2
+from composer.observers_v2 import compute_v2_evidence_snapshot
 
 # Engine source id prefix (observer family) -> (opinion type, composer-local source id).
 _LOCAL_BY_FAMILY: Final[Mapping[str, tuple[str, str]]] = {
@@ -35,7 +34,7 @@ def compute_evidence_snapshot(
     snapshot: FeatureSnapshot, config: ComposerConfig = DEFAULT_CONFIG
 ) -> EvidenceSnapshot:
     """Run the v2 observers and express each opinion as (type, direction, strength, confidence, source)."""
-    engine = compute_engine_evidence_snapshot(snapshot, OBSERVERS_V2, config)
+    engine = compute_v2_evidence_snapshot(snapshot, config)
     local: list[EvidenceOpinion] = []
     for o in engine.opinions:
         family = o.source.split(":", 1)[-1].rsplit("_v", 1)[0]

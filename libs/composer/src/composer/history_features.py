@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from itertools import pairwise
 
 from composer.bars import Bar
 from composer.config import ComposerConfig
@@ -128,10 +129,11 @@ def _beta(view: _View, ref: Mapping[int, float], config: ComposerConfig) -> floa
         return None
     mx = sum(xs) / m
     my = sum(ys) / m
-    var = sum((x - mx) * (x - mx) for x in xs)
+    # list (not generator) arguments: the same additions in the same order, without generator frames
+    var = sum([(x - mx) * (x - mx) for x in xs])
     if var <= 0.0:
         return None
-    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    cov = sum([(x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)])
     return finite_or_none(cov / var)
 
 
@@ -157,9 +159,14 @@ def history_features(
 
     needed = config.atr_window + config.atr_z_window - 1
     recent = trade_bars[-(needed + 1) :]
-    trs = true_ranges([(b.high, b.low, b.close) for b in recent])
     if len(recent) > needed:
-        trs = trs[1:]  # drop the first bar's range-only TR: it only served as prev close
+        # the first bar only serves as previous close (its range-only TR is not used)
+        trs = [
+            max(b.high - b.low, abs(b.high - prev.close), abs(b.low - prev.close))
+            for prev, b in pairwise(recent)
+        ]
+    else:
+        trs = true_ranges([(b.high, b.low, b.close) for b in recent])
     atr, atr_z = atr_and_z(trs, config.atr_window, config.atr_z_window)
     atr = atr if atr is not None and atr > 0.0 else None
     if atr is None:

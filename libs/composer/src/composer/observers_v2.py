@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from regime_engine.contracts.evidence import EvidenceOpinion
+from regime_engine.contracts.evidence import EvidenceOpinion, EvidenceSnapshot
 from regime_engine.contracts.regimes import Regime
 
 from composer.config import ComposerConfig, ObserverV2Config
 from composer.contracts.feature_snapshot import FeatureSnapshot
-from composer.engine_evidence import EngineEvidenceObserver, availability_confidence
+from composer.engine_evidence import EngineEvidenceObserver, availability_confidence, engine_evidence_snapshot
 from composer.numeric import clamp01, num
 
 _UP_DOWN: Final = {
@@ -125,9 +125,11 @@ class ClassicalRegimeV2:
     source_id: str = "composer:classical_regime_v2"
     allowed: tuple[Regime, ...] = tuple(Regime)
 
-    def scores(self, snapshot: FeatureSnapshot, config: ComposerConfig) -> tuple[tuple[Regime, float], ...]:
+    def scores(
+        self, snapshot: FeatureSnapshot, config: ComposerConfig, signals: Signals | None = None
+    ) -> tuple[tuple[Regime, float], ...]:
         """Every regime's score in enum order (exposed for tests and the spec's table)."""
-        s = Signals.read(snapshot.features, config.observers_v2)
+        s = Signals.read(snapshot.features, config.observers_v2) if signals is None else signals
         no_liq = 1.0 - s.liq
         diverging = 1.0 if s.trend_dir and s.flow_dir and s.trend_dir != s.flow_dir else 0.0
         out: dict[Regime, float] = {
@@ -142,13 +144,15 @@ class ClassicalRegimeV2:
             out[_directed("TREND_BUILD", d)] = s.build * aligned * no_liq
         return tuple((r, clamp01(out[r])) for r in Regime)
 
-    def emit(self, snapshot: FeatureSnapshot, config: ComposerConfig) -> tuple[EvidenceOpinion, ...]:
+    def emit(
+        self, snapshot: FeatureSnapshot, config: ComposerConfig, signals: Signals | None = None
+    ) -> tuple[EvidenceOpinion, ...]:
         """The best-scoring regime (earliest in enum order on ties); nothing without inputs."""
         confidence = availability_confidence(snapshot.features, _CLASSICAL_KEYS)
         if confidence <= 0.0:
             return ()
         best, best_score = Regime.CHOP_BALANCED, -1.0
-        for regime, score in self.scores(snapshot, config):
+        for regime, score in self.scores(snapshot, config, signals):
             if score > best_score:
                 best, best_score = regime, score
         return _opinion(best, best_score, confidence, self.source_id)
@@ -167,14 +171,16 @@ class FlowPressureV2:
         Regime.SQUEEZE_DOWN,
     )
 
-    def emit(self, snapshot: FeatureSnapshot, config: ComposerConfig) -> tuple[EvidenceOpinion, ...]:
+    def emit(
+        self, snapshot: FeatureSnapshot, config: ComposerConfig, signals: Signals | None = None
+    ) -> tuple[EvidenceOpinion, ...]:
         """Zero or one opinion; strength = flow term x OI term, scaled below the classical vote."""
         c = config.observers_v2
         f = snapshot.features
         avr = _get(f, "aggressive_volume_ratio_3m")
         if avr is None or abs(avr - 0.5) < c.flow_min_imbalance:
             return ()
-        s = Signals.read(f, c)
+        s = Signals.read(f, c) if signals is None else signals
         conf = availability_confidence(f, ("aggressive_volume_ratio_3m", "oi_change_3m"))
         if s.build > s.unwind:
             return _opinion(
@@ -195,8 +201,10 @@ class VolatilityContextV2:
     source_id: str = "composer:volatility_context_v2"
     allowed: tuple[Regime, ...] = (Regime.CHOP_BALANCED, Regime.LIQUIDATION_UP, Regime.LIQUIDATION_DOWN)
 
-    def emit(self, snapshot: FeatureSnapshot, config: ComposerConfig) -> tuple[EvidenceOpinion, ...]:
-        """Zero or one opinion."""
+    def emit(
+        self, snapshot: FeatureSnapshot, config: ComposerConfig, signals: Signals | None = None
+    ) -> tuple[EvidenceOpinion, ...]:
+        """Zero or one opinion (reads its own features; `signals` is accepted for a uniform call)."""
         c = config.observers_v2
         f = snapshot.features
         rx = _get(f, "range_expansion_3m")
@@ -240,11 +248,13 @@ class DerivativesPositioningV2:
         Regime.SQUEEZE_DOWN,
     )
 
-    def emit(self, snapshot: FeatureSnapshot, config: ComposerConfig) -> tuple[EvidenceOpinion, ...]:
+    def emit(
+        self, snapshot: FeatureSnapshot, config: ComposerConfig, signals: Signals | None = None
+    ) -> tuple[EvidenceOpinion, ...]:
         """Zero or one opinion."""
         c = config.observers_v2
         f = snapshot.features
-        s = Signals.read(f, c)
+        s = Signals.read(f, c) if signals is None else signals
         if not s.move_dir or s.move < c.derivatives_min_move:
             return ()
         conf = availability_confidence(f, ("oi_change_3m", "funding_slope_15m", "return_3m_atr"))
@@ -277,10 +287,12 @@ class LiquidationsV2:
     source_id: str = "composer:liquidations_v2"
     allowed: tuple[Regime, ...] = (Regime.LIQUIDATION_UP, Regime.LIQUIDATION_DOWN)
 
-    def emit(self, snapshot: FeatureSnapshot, config: ComposerConfig) -> tuple[EvidenceOpinion, ...]:
+    def emit(
+        self, snapshot: FeatureSnapshot, config: ComposerConfig, signals: Signals | None = None
+    ) -> tuple[EvidenceOpinion, ...]:
         """Zero or one opinion."""
         f = snapshot.features
-        s = Signals.read(f, config.observers_v2)
+        s = Signals.read(f, config.observers_v2) if signals is None else signals
         if s.liq <= 0.0 or not s.liq_dir:
             return ()
         conf = availability_confidence(f, ("liquidation_intensity_3m", "liquidation_imbalance_3m"))
@@ -296,11 +308,13 @@ class StructureV2:
     source_id: str = "composer:structure_v2"
     allowed: tuple[Regime, ...] = (Regime.CHOP_STOPHUNT, Regime.TREND_EXHAUSTION)
 
-    def emit(self, snapshot: FeatureSnapshot, config: ComposerConfig) -> tuple[EvidenceOpinion, ...]:
+    def emit(
+        self, snapshot: FeatureSnapshot, config: ComposerConfig, signals: Signals | None = None
+    ) -> tuple[EvidenceOpinion, ...]:
         """Zero or one opinion."""
         c = config.observers_v2
         f = snapshot.features
-        s = Signals.read(f, c)
+        s = Signals.read(f, c) if signals is None else signals
         conf = availability_confidence(f, ("sweep_score_3m", "return_15m_atr", "aggressive_volume_ratio_3m"))
         if s.sweep > 0.0 and s.liq <= 0.0 and s.move < c.stophunt_max_move:
             return _opinion(
@@ -320,7 +334,8 @@ class StructureV2:
         return ()
 
 
-OBSERVERS_V2: Final[tuple[EngineEvidenceObserver, ...]] = (
+# The concrete v2 set (typed, so compute_v2_evidence_snapshot can hand each the shared Signals).
+_V2: Final = (
     ClassicalRegimeV2(),
     FlowPressureV2(),
     VolatilityContextV2(),
@@ -328,6 +343,16 @@ OBSERVERS_V2: Final[tuple[EngineEvidenceObserver, ...]] = (
     LiquidationsV2(),
     StructureV2(),
 )
+OBSERVERS_V2: Final[tuple[EngineEvidenceObserver, ...]] = _V2
+
+
+def compute_v2_evidence_snapshot(snapshot: FeatureSnapshot, config: ComposerConfig) -> EvidenceSnapshot:
+    """compute_engine_evidence_snapshot(snapshot, OBSERVERS_V2, config), reading Signals once."""
+    signals = Signals.read(snapshot.features, config.observers_v2)
+    opinions: list[EvidenceOpinion] = []
+    for observer in _V2:
+        opinions.extend(observer.emit(snapshot, config, signals))
+    return engine_evidence_snapshot(snapshot, opinions)
 
 
 def winner(opinions: Sequence[EvidenceOpinion]) -> Regime | None:

@@ -147,6 +147,11 @@ class ContractCodec(Generic[T]):
             self._confluent_prefix = CONFLUENT_MAGIC + schema_id.to_bytes(4, "big")
         return self._confluent_prefix
 
+    def framing_prefix(self) -> bytes:
+        """The bytes every encoded record starts with (single-object header, or Confluent magic and
+        schema id, registering the schema on first use): for writers that produce the body themselves."""
+        return self._prefix()
+
     def encode_body(self, value: T) -> bytes:
         """The bare Avro binary body (no framing)."""
         try:

@@ -67,7 +67,8 @@ def render(evaluation: Evaluation) -> str:
         parts.append(
             f"summary: macro-F1 truth {t.macro_f1:.3f} hysteresis {h.macro_f1:.3f} "
             f"(cost {t.macro_f1 - h.macro_f1:+.3f}); flips/h truth {t.flip_rate_per_hour:.2f} "
-            f"hysteresis {h.flip_rate_per_hour:.2f} (ratio {ratio:.2f})"
+            f"hysteresis {h.flip_rate_per_hour:.2f} (ratio {ratio:.2f}); "
+            f"true labels change {evaluation.label_flip_rate_per_hour or 0.0:.2f}/h"
         )
     parts.append(render_forward("truth mode", *evaluation.forward_truth))
     parts.append(render_forward("hysteresis mode", *evaluation.forward_hysteresis))
@@ -79,10 +80,10 @@ def render(evaluation: Evaluation) -> str:
 @click.option("--hours", default=8.0, show_default=True, help="simulated span")
 @click.option("--count", default=5, show_default=True, help="simulated symbols")
 @click.option(
-    "--min-segment", type=int, default=None, help="shortest regime segment in windows (simulator default 4)"
+    "--min-segment", type=int, default=None, help="shortest regime segment in windows (simulator default 10)"
 )
 @click.option(
-    "--max-segment", type=int, default=None, help="longest regime segment in windows (simulator default 8)"
+    "--max-segment", type=int, default=None, help="longest regime segment in windows (simulator default 40)"
 )
 @click.option(
     "--recording",

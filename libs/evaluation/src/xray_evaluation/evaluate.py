@@ -26,6 +26,9 @@ class Evaluation:
     forward_hysteresis: tuple[tuple[ForwardStats, ...], tuple[ForwardCheck, ...]]
     labelled_steps: int
     total_steps: int
+    # Changes of the true label per symbol-hour (None when unlabelled): the floor a stable label
+    # that follows every real switch cannot go below.
+    label_flip_rate_per_hour: float | None = None
 
 
 def _labelled_only(
@@ -62,6 +65,10 @@ def evaluate_steps(steps: Iterable[Step], config: HysteresisConfig | None = None
     labelled = run_modes(steps, config)
     total = sum(len(v) for v in labelled.truth.values())
     known = sum(1 for v in labelled.truth.values() for t in v if t is not None)
+    label_rate = None
+    if known:
+        labels, _ = _labelled_only(labelled.truth, labelled.truth_mode)
+        label_rate = evaluate_labels(labels, labels, CLASSES, WINDOW_MS).flip_rate_per_hour
     ft = forward_stats(labelled.truth_mode, labelled.prices)
     fh = forward_stats(labelled.hysteresis_mode, labelled.prices)
     return Evaluation(
@@ -71,4 +78,5 @@ def evaluate_steps(steps: Iterable[Step], config: HysteresisConfig | None = None
         forward_hysteresis=(tuple(fh), tuple(forward_checks(fh))),
         labelled_steps=known,
         total_steps=total,
+        label_flip_rate_per_hour=label_rate,
     )

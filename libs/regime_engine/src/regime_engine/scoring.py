@@ -39,6 +39,6 @@ def score_regimes(signals: dict[str, float]) -> tuple[list[float], dict[str, lis
             continue
         row = [-t * ((x - mean) * (x - mean) * inv_two_var + log_std) for mean, inv_two_var, log_std in terms]
         contributions[sid] = row
-        for i in range(N_REGIMES):
-            scores[i] += row[i]
+        # Same additions in the same (signal) order as scores[i] += row[i], without index arithmetic.
+        scores = [s + r for s, r in zip(scores, row, strict=True)]
     return scores, contributions

@@ -39,8 +39,11 @@ class SimulatorConfig(BaseModel):
     symbols: tuple[str, ...] = Field(default_factory=lambda: default_symbols(5))
     start_ms: int = DEFAULT_START_MS
     windows: int = Field(default=120, ge=1, description="number of 180 s windows to simulate")
-    min_segment_windows: int = Field(default=4, ge=1)
-    max_segment_windows: int = Field(default=8, ge=1)
+    # Regimes last 30 min to 2 h by default (uniform 10-40 windows). Short segments (e.g. 4-8)
+    # remain available for tests that want many transitions in a short run; see
+    # Planning/simulator/spec.md on why the default is not shorter.
+    min_segment_windows: int = Field(default=10, ge=1)
+    max_segment_windows: int = Field(default=40, ge=1)
     base_vol_per_s: float = Field(default=1.6e-4, gt=0)
     activity: float = Field(default=1.0, gt=0, description="scales every symbol's trade rate")
     book_interval_s: int = Field(default=1, ge=1)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from market_data.avro_encoder import RawMarketEventEncoder
 from market_data.contracts import BackpressureError, RawMarketEvent
 
 Encoder = Callable[[RawMarketEvent], bytes]
@@ -85,7 +86,11 @@ class DeliveryTracker:
 
 
 class KafkaEventSink:
-    """RawEventSink on a Kafka producer: key = symbol, headers schema/schema_version/event_type."""
+    """RawEventSink on a Kafka producer: key = symbol, headers schema/schema_version/event_type.
+
+    Also a `RecordSink` (market_data.pipeline) when its encoder is a RawMarketEventEncoder: the frame
+    path then hands it records it encoded itself with that encoder.
+    """
 
     def __init__(
         self,
@@ -103,36 +108,87 @@ class KafkaEventSink:
         self.poll_every = poll_every
         self.written = 0
         self.refused = 0
+        self.waited = 0  # writes that found the queue full and got in after waiting
         self._keys: dict[str, bytes] = {}
         self._headers: dict[tuple[str, str, str, str], Headers] = {}
+        owner = getattr(encode, "__self__", encode)  # the encoder itself or its bound `encode`
+        self._record_encoder = owner if isinstance(owner, RawMarketEventEncoder) else None
+        self._produce = producer.produce
 
     def headers_for(self, event: RawMarketEvent) -> Headers:
         """Record headers schema/schema_version/event_type/source_id (cached per combination)."""
-        cache_key = (event.schema, event.schema_version, event.event_type, event.source_id)
+        return self.record_headers(event.schema, event.schema_version, event.event_type, event.source_id)
+
+    def record_headers(self, schema: str, schema_version: str, event_type: str, source_id: str) -> Headers:
+        """Record headers of one kind of event (cached per combination)."""
+        cache_key = (schema, schema_version, event_type, source_id)
         headers = self._headers.get(cache_key)
         if headers is None:
             headers = [
-                ("schema", event.schema.encode()),
-                ("schema_version", event.schema_version.encode()),
-                ("event_type", event.event_type.encode()),
-                ("source_id", event.source_id.encode()),
+                ("schema", schema.encode()),
+                ("schema_version", schema_version.encode()),
+                ("event_type", event_type.encode()),
+                ("source_id", source_id.encode()),
             ]
-            self._headers[cache_key] = headers
+            if len(self._headers) < 10_000:
+                self._headers[cache_key] = headers
         return headers
+
+    def record_key(self, symbol: str) -> bytes:
+        """The record key: the symbol as UTF-8."""
+        key = self._keys.get(symbol)
+        if key is None:
+            key = symbol.encode()
+            if len(self._keys) < 100_000:
+                self._keys[symbol] = key
+        return key
+
+    def record_encoder(self) -> RawMarketEventEncoder | None:
+        """The RawMarketEventEncoder this sink encodes with, if that is what it was given."""
+        return self._record_encoder
+
+    def try_write_record(self, value: bytes, key: bytes, headers: Headers, timestamp: int) -> bool:
+        """Queue one encoded record if the local queue has room; False when it is full."""
+        if self.delivery.failures:
+            raise DeliveryFailedError(f"{self.delivery.failures} record(s) lost: {self.delivery.last_error}")
+        try:
+            self._produce(self.topic, value, key, headers=headers, timestamp=timestamp)
+        except BufferError:
+            return False
+        self.written += 1
+        if self.written % self.poll_every == 0:
+            self.producer.poll(0)
+        return True
+
+    def wait_and_write_record(
+        self,
+        value: bytes,
+        key: bytes,
+        headers: Headers,
+        timestamp: int,
+        *,
+        block: bool,
+        timeout_ms: int | None,
+    ) -> None:
+        """After `try_write_record` found the queue full: wait up to `timeout_ms` for room (block) or
+        refuse at once (fail), as `write` does."""
+        self._wait_and_retry(value, key, headers, timestamp, block=block, timeout_ms=timeout_ms)
+        self._count_written()
 
     def write(self, event: RawMarketEvent, *, block: bool, timeout_ms: int | None) -> None:
         """Queue one record; when the queue is full wait up to `timeout_ms` (block) or refuse at once."""
         if self.delivery.failures:
             raise DeliveryFailedError(f"{self.delivery.failures} record(s) lost: {self.delivery.last_error}")
         value = self.encode(event)
-        key = self._keys.get(event.symbol)
-        if key is None:
-            key = self._keys[event.symbol] = event.symbol.encode()
+        key = self.record_key(event.symbol)
         headers = self.headers_for(event)
         try:
-            self.producer.produce(self.topic, value, key, headers=headers, timestamp=event.recv_ts_ms)
+            self._produce(self.topic, value, key, headers=headers, timestamp=event.recv_ts_ms)
         except BufferError:
             self._wait_and_retry(value, key, headers, event.recv_ts_ms, block=block, timeout_ms=timeout_ms)
+        self._count_written()
+
+    def _count_written(self) -> None:
         self.written += 1
         if self.written % self.poll_every == 0:
             self.producer.poll(0)
@@ -153,9 +209,10 @@ class KafkaEventSink:
             self.producer.poll(remaining)
             try:
                 self.producer.produce(self.topic, value, key, headers=headers, timestamp=ts)
-                return
             except BufferError:
                 continue
+            self.waited += 1
+            return
 
     def queue_depth(self) -> int:
         """Records queued locally or in flight."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from market_data.contracts import RawMarketEvent
@@ -88,6 +88,32 @@ class StdlibLogger:
             self._logger.log(level, message, extra={"fields": dict(fields)})
 
 
+class EventTally:
+    """Accepted records of one (source_id, event_type, symbol) not yet added to the metrics.
+
+    The frame path appends one latency per record (a list append, not two metric updates); `fold`
+    adds the count and the latency histogram in bulk. Appends and folds happen on the ingest thread.
+    """
+
+    __slots__ = ("_count", "_observe_many", "latencies", "latency")
+
+    def __init__(
+        self, count: Callable[[float], None], observe_many: Callable[[Sequence[float]], None]
+    ) -> None:
+        self.latencies: list[int] = []
+        self.latency: Callable[[int], None] = self.latencies.append
+        self._count = count
+        self._observe_many = observe_many
+
+    def fold(self) -> None:
+        """Move what was appended into the metrics."""
+        latencies = self.latencies
+        if latencies:
+            self._count(len(latencies))
+            self._observe_many(latencies)
+            latencies.clear()  # clear, not rebind: `latency` stays bound to this list
+
+
 class Observability:
     """The layer's logging and metric calls, each with the fact sheet's names and tags."""
 
@@ -100,6 +126,38 @@ class Observability:
         self._recorders: dict[
             tuple[str, str, str], tuple[Callable[[float], None], Callable[[float], None]]
         ] = {}
+        self._tallies: dict[tuple[str, str, str], EventTally] = {}
+
+    @property
+    def logs_events(self) -> bool:
+        """Whether every accepted event is logged (DEBUG): then only whole events are published."""
+        return self._log_events
+
+    def event_tally(self, source_id: str, event_type: str, symbol: str) -> EventTally:
+        """The bulk recorder of accepted records of one series (same metrics as `record_event`)."""
+        key = (source_id, event_type, symbol)
+        tally = self._tallies.get(key)
+        if tally is None:
+            count, observe = self._recorders.get(key) or self._recorders_for(key)
+            many = getattr(self.metrics, "bound_histogram_many", None)
+            if callable(many):
+                tags = {"source_id": source_id, "event_type": event_type, "symbol": symbol}
+                observe_many: Callable[[Sequence[float]], None] = many(LATENCY_MS, tags)
+            else:
+
+                def observe_many(values: Sequence[float]) -> None:
+                    for value in values:
+                        observe(value)
+
+            tally = EventTally(count, observe_many)
+            if len(self._tallies) < 10_000:
+                self._tallies[key] = tally
+        return tally
+
+    def fold(self) -> None:
+        """Add every tally's pending records to the metrics."""
+        for tally in self._tallies.values():
+            tally.fold()
 
     def _recorders_for(
         self, key: tuple[str, str, str]

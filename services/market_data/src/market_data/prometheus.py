@@ -8,6 +8,7 @@ object: values live in dicts owned by the ingest thread and are turned into metr
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final
 
@@ -111,6 +112,23 @@ class PrometheusMetrics:
             cells[-1] += 1
 
         return observe
+
+    def bound_histogram_many(
+        self, name: str, tags: Mapping[str, str] | None
+    ) -> Callable[[Sequence[float]], None]:
+        """An observer of many samples at once for one histogram series (equal values binned once)."""
+        series = self._histograms.setdefault(name, {})
+        labels = tuple((k, str(v)) for k, v in (tags or {}).items())
+        bounds = _buckets(name)
+        cells = series.setdefault(labels, [0.0] * (len(bounds) + 3))
+
+        def observe_many(values: Sequence[float]) -> None:
+            for value, count in Counter(values).items():
+                cells[bisect_left(bounds, value)] += count
+                cells[-2] += value * count
+            cells[-1] += len(values)
+
+        return observe_many
 
     def value(self, name: str, tags: Mapping[str, str] | None = None) -> float:
         """Current value of a counter or gauge series (0 when absent), for tests and status output."""

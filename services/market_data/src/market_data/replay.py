@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from market_data.binance.frame_encoder import FrameEncoder
 from market_data.binance.frames import UNKNOWN_SYMBOL, FrameDecoder
 from market_data.contracts import BackpressureError, RawMarketEvent
-from market_data.pipeline import IngestionPipeline
+from market_data.pipeline import EncodedEvent, IngestionPipeline
 from market_data.recording import RecordedFrame, read_frames, rest_endpoint, rest_symbol, stream_of
 
 
@@ -57,6 +59,7 @@ class RecordingFeed:
     ) -> None:
         self.pipeline = pipeline
         self.decoder = FrameDecoder(source_id, UNKNOWN_SYMBOL)
+        self.frame_encoder = FrameEncoder.for_pipeline(pipeline, self.decoder)
         self.speed = speed
         self.backpressure_pause_s = backpressure_pause_s
         self.sleep = sleep
@@ -71,7 +74,7 @@ class RecordingFeed:
         """End the replay after the current frame."""
         self.stopped = True
 
-    def _publish_after_backpressure(self, event: RawMarketEvent) -> None:
+    def _publish_after_backpressure(self, event: RawMarketEvent | EncodedEvent) -> None:
         """The live adapter's `pause` reaction: wait, retry the same event, until it is accepted."""
         while True:
             self.stats.overflows += 1
@@ -79,20 +82,33 @@ class RecordingFeed:
                 raise BackpressureError("stopped while the sink refused an event")
             self.sleep(self.backpressure_pause_s)
             try:
-                self.pipeline.publish(event)
+                if isinstance(event, RawMarketEvent):
+                    self.pipeline.publish(event)
+                else:
+                    self.pipeline.publish_encoded(event)
                 return
             except BackpressureError:
                 continue
 
     def run(self, frames: Iterable[RecordedFrame]) -> ReplayStats:
         """Replay every frame; returns the counts."""
+        try:
+            self._replay(frames)
+        finally:
+            self.pipeline.flush_metrics()
+        return self.stats
+
+    def _replay(self, frames: Iterable[RecordedFrame]) -> None:
         first_recv: int | None = None
         started = self.monotonic()
         last_ws = b""
         stats = self.stats
         counts = stats.by_event_type
-        decode = self.decoder.decode
+        decode: Callable[[bytes, int], EncodedEvent | list[RawMarketEvent]] = (
+            self.frame_encoder.encode if self.frame_encoder is not None else self.decoder.decode
+        )
         publish = self.pipeline.publish
+        publish_encoded = self.pipeline.publish_encoded
         for frame in frames:
             if self.stopped:
                 break
@@ -110,7 +126,17 @@ class RecordingFeed:
             if frame.kind == "ws":
                 stats.frames += 1
                 last_ws = frame.payload
-                events = decode(frame.payload, frame.recv_ns // 1_000_000)
+                decoded = decode(frame.payload, frame.recv_ns // 1_000_000)
+                if isinstance(decoded, tuple):  # the frame path: one record, already encoded
+                    try:
+                        publish_encoded(decoded)
+                    except BackpressureError:
+                        self._publish_after_backpressure(decoded)
+                    event_type = decoded[1].event_type
+                    counts[event_type] = counts.get(event_type, 0) + 1
+                    stats.events += 1
+                    continue
+                events = decoded
             else:
                 stats.rest_bodies += 1
                 # A REST body without URL belongs to the symbol of the frames before it.
@@ -127,14 +153,22 @@ class RecordingFeed:
                     self._publish_after_backpressure(event)
                 counts[event.event_type] = counts.get(event.event_type, 0) + 1
             stats.events += len(events)
-        return self.stats
 
 
 def replay_files(feed: RecordingFeed, paths: Sequence[Path], limit: int | None = None) -> ReplayStats:
-    """Replay files one after another (each file's own pacing starts at its first frame)."""
-    for path in paths:
-        feed.run(read_frames(path, limit))
+    """Replay files as one feed, merged by receive time, as the live adapter would have received them.
+
+    Played one after another, a second symbol's frames would reach a shared partition with receive
+    times below the first file's last one, and the orchestrator would cut them as late data. Equal
+    receive times keep the order of `paths`; each file is read lazily and is expected in time order.
+    """
+    streams = [read_frames(path, limit) for path in paths]
+    feed.run(streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_recv_ns))
     return feed.stats
+
+
+def _recv_ns(frame: RecordedFrame) -> int:
+    return frame.recv_ns
 
 
 def parse_speed(text: str) -> float | None:

@@ -45,14 +45,15 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def build_encoder(settings: MarketDataSettings) -> Encoder:
-    """The fast single-object encoder, or the contracts codec (Confluent framing) with a registry."""
+def build_encoder(settings: MarketDataSettings) -> RawMarketEventEncoder:
+    """The fast encoder: single-object framing, or Confluent framing (the schema registered at the
+    registry now, as the contracts codec does) when a Schema Registry is configured."""
     if settings.schema_registry_url:
         from xray_contracts.codec import codecs_for_registry
 
         codec = codecs_for_registry(settings.schema_registry_url).for_type(RawMarketEvent)
-        return codec.encode
-    return RawMarketEventEncoder().encode
+        return RawMarketEventEncoder(header=codec.framing_prefix())
+    return RawMarketEventEncoder()
 
 
 def kafka_properties(settings: MarketDataSettings) -> dict[str, str | bool]:
@@ -106,7 +107,8 @@ class IngestService:
         return server
 
     def update_gauges(self) -> None:
-        """Producer queue depth and liveness beat."""
+        """Pending event metrics, producer queue depth and liveness beat (on the ingest thread)."""
+        self.pipeline.flush_metrics()
         self.metrics.gauge(PRODUCER_QUEUE_DEPTH, float(self.sink.queue_depth()), {"topic": self.topic})
         self.health.beat()
 

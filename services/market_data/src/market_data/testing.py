@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from market_data.config import BackpressureConfig, BackpressurePolicy
 from market_data.contracts import RawEventSink, RawMarketEvent
+from market_data.kafka_sink import Headers
 from market_data.observability import Logger, Metrics, NullLogger, NullMetrics, Observability
 from market_data.pipeline import IngestionPipeline
 
@@ -22,6 +24,46 @@ class RecordingSink:
         """Record the call and the event."""
         self.calls.append((block, timeout_ms))
         self.events.append(event)
+
+
+class FullQueueProducer:
+    """A producer whose local queue accepts `room` records, then raises BufferError like librdkafka."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.records: list[
+            tuple[str, bytes | None, bytes | None, list[tuple[str, str | bytes | None]], int]
+        ] = []
+        self.polls: list[float] = []
+
+    def produce(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        *,
+        headers: Headers,
+        timestamp: int,
+    ) -> None:
+        """Queue one record, or raise BufferError when `room` records are queued."""
+        if len(self.records) >= self.room:
+            raise BufferError("Local: Queue full")
+        self.records.append((topic, value, key, headers, timestamp))
+
+    def poll(self, timeout: float) -> int:
+        """Record the poll and sleep its timeout (a real poll would wait for deliveries)."""
+        self.polls.append(timeout)
+        if timeout > 0:
+            time.sleep(timeout)
+        return 0
+
+    def flush(self, timeout: float) -> int:
+        """Nothing is ever undelivered."""
+        return 0
+
+    def __len__(self) -> int:
+        """Records queued."""
+        return len(self.records)
 
 
 class CapturingLogger:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from regime_engine.contracts.regimes import Regime
+from regime_engine.contracts.regimes import REGIMES, Regime
 from regime_engine.contracts.state import RegimeState
 from regime_engine.hysteresis.config import HysteresisConfig
 from regime_engine.hysteresis.state import HysteresisState
@@ -20,16 +20,17 @@ PROGRESS_DECAY = "PROGRESS_DECAY"
 COMMIT_SWITCH = "COMMIT_SWITCH:"
 COMMIT_BLOCKED_THRESHOLD = "COMMIT_BLOCKED_THRESHOLD"
 RESET_TIME_GAP = "RESET_TIME_GAP"
+_VALUES = tuple(regime.value for regime in REGIMES)
 
 
 def select_top(belief: Mapping[Regime, float], allowed: Iterable[Regime] | None) -> Regime | None:
     """Highest-mass regime among `allowed` (enum order when None); ties go to the earlier one."""
     top: Regime | None = None
     best = 0.0
-    for regime in Regime if allowed is None else allowed:
-        if regime not in belief:
+    for regime in REGIMES if allowed is None else allowed:
+        value = belief.get(regime)
+        if value is None:
             continue
-        value = belief[regime]
         if top is None or value > best:
             top, best = regime, value
     return top
@@ -119,7 +120,8 @@ def advance_hysteresis(
         progress_required=required,
         last_commit_timestamp_ms=last_commit,
         reason_codes=tuple(codes),
-        debug={"belief_by_regime": {r.value: v for r, v in belief.items()}},
+        # RegimeState guarantees every regime in enum order, so values pair up with _VALUES.
+        debug={"belief_by_regime": dict(zip(_VALUES, belief.values(), strict=True))},
     )
 
 

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from regime_engine.contracts.outputs import RegimeOutput
-from regime_engine.contracts.regimes import Regime
+from regime_engine.contracts.regimes import REGIMES, Regime
 from regime_engine.contracts.state import RegimeState
 
 HYSTERESIS_STATE_SCHEMA: Final = "hysteresis_state"
 HYSTERESIS_STATE_SCHEMA_VERSION: Final = "1"
+# (regime, value) in enum order: Enum iteration and `.value` are slow on the per-run path.
+_REGIME_VALUES: Final = tuple((regime, regime.value) for regime in REGIMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +46,9 @@ def belief_from_debug(debug: Mapping[str, Any] | None) -> dict[Regime, float] | 
     if not isinstance(raw, Mapping):
         return None
     out: dict[Regime, float] = {}
-    for regime in Regime:
-        value = raw.get(regime.value)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+    for regime, key in _REGIME_VALUES:
+        value = raw.get(key)
+        if type(value) is not float and (isinstance(value, bool) or not isinstance(value, int | float)):
             return None
         out[regime] = float(value)
     return out

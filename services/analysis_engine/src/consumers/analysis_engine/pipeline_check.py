@@ -26,9 +26,20 @@ TERMINAL = ("AnalysisRunCompleted", "AnalysisRunSkipped", "AnalysisRunFailed")
 
 
 def sim_config() -> SimulatorConfig:
-    """Seed 23, thinned (30% of the trades, book and mark every 5 s): ~25k events per symbol."""
+    """Seed 23, thinned (30% of the trades, book and mark every 5 s): ~25k events per symbol.
+
+    Regime segments of 4-8 windows (the simulator's default is 10-40), so a short run holds many
+    label changes, squeezes and cascades for the detectors to be checked against.
+    """
     return SimulatorConfig(
-        seed=23, symbols=SYMBOLS, windows=WINDOWS, activity=0.3, book_interval_s=5, mark_interval_s=5
+        seed=23,
+        symbols=SYMBOLS,
+        windows=WINDOWS,
+        activity=0.3,
+        book_interval_s=5,
+        mark_interval_s=5,
+        min_segment_windows=4,
+        max_segment_windows=8,
     )
 
 

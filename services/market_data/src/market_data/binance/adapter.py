@@ -18,13 +18,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from market_data.backoff import backoff_delay_ms
+from market_data.binance.frame_encoder import FrameEncoder
 from market_data.binance.frames import UNKNOWN_SYMBOL, FrameDecoder
 from market_data.binance.streams import BOOK_SNAPSHOT_CHANNEL, OPEN_INTEREST_CHANNEL
 from market_data.binance.universe import eligible_symbols, split_universe
 from market_data.config import BinanceFeedConfig
 from market_data.contracts import BackpressureError, RawMarketEvent
 from market_data.observability import WARNING
-from market_data.pipeline import IngestionPipeline
+from market_data.pipeline import EncodedEvent, IngestionPipeline
 
 AdapterState = Literal["created", "running", "connected", "stopped", "failed"]
 FrameHook = Callable[[int, bytes, str | None], None]
@@ -73,6 +74,10 @@ class BinanceUsdmAdapter:
         self.frame_hook = frame_hook
         symbols = [s.symbol for s in config.symbols]
         self.decoder = FrameDecoder(config.source_id, symbols[0] if len(symbols) == 1 else UNKNOWN_SYMBOL)
+        frame_encoder = FrameEncoder.for_pipeline(pipeline, self.decoder)
+        self._decode_frame: Callable[[bytes, int], EncodedEvent | list[RawMarketEvent]] = (
+            frame_encoder.encode if frame_encoder is not None else self.decoder.decode
+        )
         self.stats = AdapterStats()
         self.state: AdapterState = "created"
         self._stop = asyncio.Event()
@@ -111,6 +116,7 @@ class BinanceUsdmAdapter:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                self.pipeline.flush_metrics()
         if not self.failed:
             self.state = "stopped"
 
@@ -133,13 +139,19 @@ class BinanceUsdmAdapter:
 
     # ---- emission --------------------------------------------------------------------------------
 
-    async def _emit(self, events: Sequence[RawMarketEvent]) -> None:
-        """Publish events in order; on backpressure pause and retry (never drop) or stop as configured."""
+    async def _emit(self, decoded: list[RawMarketEvent] | EncodedEvent) -> None:
+        """Publish events (or the frame path's one record) in order; on backpressure pause and retry
+        (never drop) or stop as configured."""
         publish = self.pipeline.publish
-        for event in events:
+        publish_encoded = self.pipeline.publish_encoded
+        items: Sequence[RawMarketEvent | EncodedEvent] = decoded if isinstance(decoded, list) else (decoded,)
+        for item in items:
             while True:
                 try:
-                    publish(event)
+                    if isinstance(item, RawMarketEvent):
+                        publish(item)
+                    else:
+                        publish_encoded(item)
                     break
                 except BackpressureError as exc:
                     self.stats.overflows += 1
@@ -246,7 +258,7 @@ class BinanceUsdmAdapter:
                 if s.depth_snapshot and "depth" in s.streams
             ]
             max_age = self.config.max_connection_age_ms / 1000
-            decode = self.decoder.decode
+            decode = self._decode_frame
             hook = self.frame_hook
             try:
                 while True:
@@ -273,7 +285,7 @@ class BinanceUsdmAdapter:
     async def _drain_and_close(self, ws: ClientConnection) -> None:
         """Close on our terms but keep every frame that was already on its way (no loss on a planned cut)."""
         closing = asyncio.create_task(ws.close(1000, "planned reconnect"))
-        decode = self.decoder.decode
+        decode = self._decode_frame
         try:
             while True:
                 frame = await ws.recv(decode=False)

@@ -363,6 +363,10 @@ class FrameDecoder:
             obj = _loads(frame)
         except _JSONDecodeError as exc:
             return [self.failure(frame, recv_ts_ms, "decode_error", str(exc), None, None)]
+        return self.decode_parsed(frame, obj, recv_ts_ms)
+
+    def decode_parsed(self, frame: bytes, obj: Any, recv_ts_ms: int) -> list[RawMarketEvent]:
+        """As `decode`, for a frame already parsed into `obj` (the frame path hands over its parse)."""
         if type(obj) is not dict:
             return [self.failure(frame, recv_ts_ms, KIND, "payload is not a mapping", None, None)]
         stream = obj.get("stream")
