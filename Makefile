@@ -4,8 +4,8 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test bench run demo down \
-	status up compose-tool compose-check config-reference doctor clean distclean dashboard-png tmux
+.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test fuzz chaos bench bench-each \
+	run demo down status up compose-tool compose-check config-reference doctor clean distclean dashboard-png tmux
 
 UV_VERSION := 0.13.9
 UVENV := .cache/uvenv
@@ -68,7 +68,16 @@ test: setup kafka-jars tmux ## lint + the whole pytest suite against a broker it
 	@$(MAKE) --no-print-directory compose-tool || echo "test: no Compose parser; the compose file test will say so"
 	@$(PY) -m xray_testing.suite test $(PYTEST_ARGS)
 
-bench: setup kafka-jars ## run bench/*.py against a broker it starts and stops
+fuzz: setup kafka-jars ## full fuzz: >=100,000 bad inputs per decoder + a larger DLQ sample on a broker
+	@XRAY_FUZZ=full $(PY) -m xray_testing.suite pytest tests/fuzz tests/integration/fuzz -s -q
+
+chaos: setup kafka-jars ## full chaos: >=500,000 raw events, 20 symbols, >=20 SIGKILLs, broker restart, scaling
+	@XRAY_CHAOS=full $(PY) -m xray_testing.suite pytest tests/integration/chaos -s -q
+
+bench: setup kafka-jars ## ONE table (docs/BENCHMARKS.md): throughput, latency, RSS vs same-run ceilings
+	@$(PY) bench/report.py
+
+bench-each: setup kafka-jars ## run every bench/*.py in turn against a broker it starts and stops
 	@$(PY) -m xray_testing.suite bench
 
 SYMBOLS ?= BTCUSDT,ETHUSDT

@@ -159,6 +159,39 @@ def time_end_to_end(bootstrap: str, topic: str, frames: list[RecordedFrame]) -> 
     return elapsed, stats.events
 
 
+def measure(bootstrap: str, path: Path, frames_limit: int = 50_000, rounds: int = 3) -> dict[str, float]:
+    """The figures `main` prints, for `bench/report.py`: best seconds per step, frames, events, rates."""
+    logging.getLogger("market_data").setLevel(logging.INFO)
+    frames = list(read_frames(path, frames_limit))
+    n = len(frames)
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    namespace = f"bench-md-{uuid.uuid4().hex[:8]}"
+    encoder = RawMarketEventEncoder()
+    tune_gc()  # as the service does at start, for every step alike
+    best: dict[str, float] = {}
+    events = 0
+    for _ in range(rounds):  # best of N: the machine is shared, the minimum is the least disturbed run
+        steps = {
+            "parse": time_parse(frames),
+            "encode": time_encode(encoder, frames),
+            "produce": time_produce(bootstrap, new_topic(admin, namespace + "-raw"), encoder, frames),
+            "frame_path": time_frame_path(encoder, frames),
+        }
+        e2e, events = time_end_to_end(bootstrap, new_topic(admin, namespace), frames)
+        steps["end_to_end"] = e2e
+        for name, seconds in steps.items():
+            best[name] = min(best.get(name, float("inf")), seconds)
+        namespace = f"bench-md-{uuid.uuid4().hex[:8]}"
+    return {
+        **best,
+        "frames": n,
+        "events": events,
+        "frames_per_s": n / best["end_to_end"],
+        "ceiling_frames_per_s": n / (best["parse"] + best["encode"] + best["produce"]),
+        "produce_frames_per_s": n / best["produce"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -178,28 +211,10 @@ def main() -> int:
             print("set XRAY_SAMPLE_DATA or pass --file", file=sys.stderr)
             return 2
         path = Path(data) / DEFAULT_FILE
-    logging.getLogger("market_data").setLevel(logging.INFO)
-    frames = list(read_frames(path, args.frames))
-    n = len(frames)
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    namespace = f"bench-md-{uuid.uuid4().hex[:8]}"
-    encoder = RawMarketEventEncoder()
     load_before = os.getloadavg()
-    tune_gc()  # as the service does at start, for every step alike
-    best: dict[str, float] = {}
-    events = 0
-    for _ in range(args.rounds):  # best of N: the machine is shared, the minimum is the least disturbed run
-        steps = {
-            "parse": time_parse(frames),
-            "encode": time_encode(encoder, frames),
-            "produce": time_produce(bootstrap, new_topic(admin, namespace + "-raw"), encoder, frames),
-            "frame_path": time_frame_path(encoder, frames),
-        }
-        e2e, events = time_end_to_end(bootstrap, new_topic(admin, namespace), frames)
-        steps["end_to_end"] = e2e
-        for name, seconds in steps.items():
-            best[name] = min(best.get(name, float("inf")), seconds)
-        namespace = f"bench-md-{uuid.uuid4().hex[:8]}"
+    figures = measure(bootstrap, path, args.frames, args.rounds)
+    n, events = int(figures["frames"]), int(figures["events"])
+    best = {k: figures[k] for k in ("parse", "encode", "produce", "frame_path", "end_to_end")}
     per_frame = {k: v / n for k, v in best.items()}
     ceiling = 1 / (per_frame["parse"] + per_frame["encode"] + per_frame["produce"])
     e2e_rate = n / best["end_to_end"]

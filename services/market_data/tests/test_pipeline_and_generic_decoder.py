@@ -9,20 +9,10 @@ from market_data.config import BackpressureConfig, MarketDataConfig
 from market_data.contracts import EVENT_TYPES, REQUIRED_NORMALIZED_KEYS, BackpressureError, RawMarketEvent
 from market_data.decoder import decode_and_ingest
 from market_data.testing import CapturingLogger, CapturingMetrics, RecordingSink, make_pipeline
+from market_data.testing_fuzz import CANONICAL_PAYLOADS
 from pydantic import ValidationError
 
-MINIMAL = {
-    "TradeTick": b'{"price":1,"quantity":2,"side":"sell"}',
-    "BookTop": b'{"best_bid_price":1,"best_bid_quantity":2,"best_ask_price":3,"best_ask_quantity":4}',
-    "BookDelta": b'{"bids":[[1,2]],"asks":[]}',
-    "Candle": b'{"open":1,"high":2,"low":0.5,"close":1.5,"volume":10,"interval_ms":60000}',
-    "FundingRate": b'{"funding_rate":"0.0001"}',
-    "OpenInterest": b'{"open_interest":"12.5"}',
-    "MarkPrice": b'{"mark_price":1}',
-    "IndexPrice": b'{"index_price":1}',
-    "LiquidationPrint": b'{"price":1,"quantity":2}',
-    "SnapshotInputs": b'{"timestamp_ms":123,"market":{}}',
-}
+MINIMAL = CANONICAL_PAYLOADS
 
 
 def ingest(payload: bytes, event_type: str = "TradeTick", **kw: object) -> RawMarketEvent:

@@ -40,6 +40,16 @@ EXIT_OK = 0
 EXIT_FATAL = 1
 
 _EOF = KafkaError._PARTITION_EOF
+_COORDINATOR_MOVING = frozenset(
+    {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError._WAIT_COORD,
+    }
+)
 _log = get_logger("xray.runtime.processor")
 
 
@@ -212,9 +222,7 @@ class Processor(Generic[T]):
             if self._fatal is not None:
                 raise _FatalError(str(self._fatal))
             # consume() runs only between transactions, so rebalance callbacks never see an open one.
-            # Take what is already fetched without waiting (a full batch may take tens of ms to
-            # arrive, time the loop would spend idle); wait only when nothing is there.
-            msgs = self._consumer.consume(batch_max, 0) or self._consumer.consume(batch_max, batch_timeout)
+            msgs = self._next_batch(batch_max, batch_timeout)
             punct_due = (
                 self.punctuate is not None
                 and bool(self._assigned)
@@ -224,6 +232,19 @@ class Processor(Generic[T]):
                 self._producer.poll(0)
                 continue
             self._run_transaction(msgs, punct_due)
+
+    def _next_batch(self, batch_max: int, timeout_s: float) -> list[Message]:
+        """What is already fetched, without waiting; when nothing is, wait up to `timeout_s` for the first
+        record only and take what came with it. (consume(n, t) waits for n records or t: at a low input
+        rate every record would wait the whole batch timeout, ~100 ms of latency for nothing.)"""
+        consume = self._consumer.consume
+        msgs = consume(batch_max, 0)
+        if msgs:
+            return msgs
+        first = consume(1, timeout_s)
+        if not first or batch_max == 1:
+            return first
+        return first + consume(batch_max - 1, 0)
 
     def _run_transaction(self, msgs: list[Message], punct_due: bool) -> None:
         """Process one batch atomically; on an abortable error rewind to the last commit."""
@@ -446,10 +467,24 @@ class Processor(Generic[T]):
         if not tps:
             return []
         asked = [TopicPartition(t, p) for t, p in tps]
-        committed = self._consumer.committed(asked, timeout=self.txn_timeout_s)
+        committed = self._committed(asked)
         return [
             InputPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else None) for tp in committed
         ]
+
+    def _committed(self, asked: list[TopicPartition]) -> list[TopicPartition]:
+        """The group's committed offsets; retried while the group coordinator moves or loads (a broker
+        restart makes it answer NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS for a while)."""
+        deadline = time.monotonic() + self.txn_timeout_s
+        while True:
+            try:
+                return list(self._consumer.committed(asked, timeout=self.txn_timeout_s))
+            except KafkaException as exc:
+                err: KafkaError = exc.args[0]
+                if err.code() not in _COORDINATOR_MOVING or time.monotonic() > deadline:
+                    raise
+                _log.warning("committed_offsets_retry", error=str(err))
+                time.sleep(0.5)
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self._in_txn:  # cannot happen while consume() runs only between transactions

@@ -87,10 +87,19 @@ def run_tests(pytest_args: list[str]) -> int:
     return 1 if lint != 0 else 0
 
 
+def run_pytest(pytest_args: list[str]) -> int:
+    """Only pytest (no lint) with the given arguments against a broker: `make fuzz`, `make chaos`."""
+    with broker_env() as env:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", *pytest_args], cwd=repo_root(), env=env, check=False
+        ).returncode
+
+
 def run_benchmarks() -> int:
     """Run every bench/*.py in turn against one broker; return the first failure's status."""
     root = repo_root()
-    scripts = sorted((root / "bench").glob("*.py"))
+    # report.py is `make bench`: it runs its own broker and calls the others' measurements
+    scripts = sorted(p for p in (root / "bench").glob("*.py") if p.name != "report.py")
     if not scripts:
         print("bench/: no benchmarks yet")
         return 0
@@ -106,13 +115,18 @@ def run_benchmarks() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: `test [pytest args...]` or `bench`."""
+    """CLI: `test [pytest args...]`, `pytest [pytest args...]` or `bench`."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in {"test", "bench"}:
-        print("usage: python -m xray_testing.suite test [pytest args...] | bench", file=sys.stderr)
+    if not args or args[0] not in {"test", "pytest", "bench"}:
+        print(
+            "usage: python -m xray_testing.suite test [pytest args...] | pytest [args...] | bench",
+            file=sys.stderr,
+        )
         return 2
     if args[0] == "bench":
         return run_benchmarks()
+    if args[0] == "pytest":
+        return run_pytest(args[1:])
     return run_tests(args[1:])
 
 

@@ -40,12 +40,20 @@ class _DiscardSink:
 @click.option("--speed", default="max", show_default=True, help="Recording pace: 1, 10, ... or max.")
 @click.option("--limit", type=int, default=None, help="At most this many frames per recording file.")
 @click.option(
+    "--resume/--no-resume",
+    default=False,
+    show_default=True,
+    help="Recordings: continue a killed earlier run of the same replay into the same (own) namespace.",
+)
+@click.option(
     "--status-server/--no-status-server",
     default=True,
     show_default=True,
     help="Serve /metrics, /healthz, /readyz on XRAY_HTTP__PORT.",
 )
-def ingest(*, recordings: tuple[Path, ...], speed: str, limit: int | None, status_server: bool) -> None:
+def ingest(
+    *, recordings: tuple[Path, ...], speed: str, limit: int | None, resume: bool, status_server: bool
+) -> None:
     """Run market_data: live Binance USD-M (or recordings) into the raw_market_event topic."""
     from market_data.service import IngestService
 
@@ -55,7 +63,7 @@ def ingest(*, recordings: tuple[Path, ...], speed: str, limit: int | None, statu
     server = service.start_status_server() if status_server else None
     try:
         if recordings:
-            code, stats = service.run_recording(list(recordings), parse_speed(speed), limit)
+            code, stats = service.run_recording(list(recordings), parse_speed(speed), limit, resume=resume)
             click.echo(
                 f"frames={stats.frames} rest={stats.rest_bodies} events={stats.events} "
                 f"overflows={stats.overflows} by_type={stats.by_event_type}",

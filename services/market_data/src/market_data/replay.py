@@ -55,6 +55,7 @@ class RecordingFeed:
         backpressure_pause_s: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        catching_up: Callable[[], bool] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.decoder = FrameDecoder(source_id, UNKNOWN_SYMBOL)
@@ -65,6 +66,9 @@ class RecordingFeed:
         self.monotonic = monotonic
         self.stats = ReplayStats()
         self.stopped = False
+        # While this says True (a resumed replay skipping what was already written), frames are not
+        # paced; pacing starts afresh at the first frame after it.
+        self.catching_up = catching_up
 
     def stop(self) -> None:
         """End the replay after the current frame."""
@@ -108,9 +112,13 @@ class RecordingFeed:
         for frame in frames:
             if self.stopped:
                 break
-            if self.speed is not None:
+            if self.speed is not None and self.catching_up is not None and self.catching_up():
+                first_recv = None
+            elif self.speed is not None:
                 if first_recv is None:
                     first_recv = frame.recv_ns
+                    if self.catching_up is not None:
+                        started = self.monotonic()
                 due = started + (frame.recv_ns - first_recv) / 1e9 / self.speed
                 delay = due - self.monotonic()
                 if delay > 0:

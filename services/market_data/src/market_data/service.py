@@ -9,7 +9,7 @@ import logging
 import signal
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from confluent_kafka import Producer
 from prometheus_client import CollectorRegistry
@@ -27,6 +27,9 @@ from market_data.prometheus import PrometheusMetrics
 from market_data.recording import read_frames
 from market_data.replay import RecordingFeed, ReplayStats
 from market_data.settings import MarketDataSettings
+
+if TYPE_CHECKING:
+    from market_data.resume import SkippingSink
 
 log = logging.getLogger("market_data.service")
 
@@ -137,14 +140,19 @@ class IngestService:
             await asyncio.sleep(interval)
 
     def run_recording(
-        self, paths: Sequence[Path], speed: float | None, limit: int | None = None
+        self, paths: Sequence[Path], speed: float | None, limit: int | None = None, *, resume: bool = False
     ) -> tuple[int, ReplayStats]:
-        """Replay recordings into the topic; SIGTERM stops after the current frame; exit code and stats."""
+        """Replay recordings into the topic; SIGTERM stops after the current frame; exit code and stats.
+
+        `resume`: continue a killed earlier run of the same replay (see market_data.resume).
+        """
+        skipping = self._resume_after_earlier_run() if resume else None
         feed = RecordingFeed(
             self.pipeline,
             source_id=self.settings.market_data.feed.source_id,
             speed=speed,
             backpressure_pause_s=self.settings.market_data.feed.backpressure_pause_ms / 1000,
+            catching_up=None if skipping is None else lambda: bool(skipping.remaining),
         )
         self.feed = feed
         tune_gc()
@@ -159,6 +167,18 @@ class IngestService:
             self.health.set_ready(False)
         undelivered = self.close()
         return (0 if undelivered == 0 else 1), feed.stats
+
+    def _resume_after_earlier_run(self) -> SkippingSink:
+        """Route the pipeline through a sink that skips what the topic already holds of this replay."""
+        from market_data.resume import SkippingSink, records_per_partition
+
+        counts = records_per_partition(
+            self.settings.kafka.common_config(), self.topic, RAW_MARKET_EVENT.partitions
+        )
+        skipping = SkippingSink(self.sink, counts, RAW_MARKET_EVENT.partitions)
+        self.pipeline.sink = skipping
+        log.info("market_data.resuming", extra={"fields": {"already_written": sum(counts.values())}})
+        return skipping
 
     def close(self) -> int:
         """Flush with the configured bound; logs and returns how many records were not delivered."""

@@ -233,3 +233,112 @@ def mutated_frames(count: int, seed: int = 20240808) -> list[bytes]:
     rng = random.Random(seed)
     streams = sorted(BASE_FRAMES)
     return [rng.choice(MUTATORS)(rng, rng.choice(streams)) for _ in range(count)]
+
+
+# ---- the generic decoder (`decode_and_ingest`): canonical payloads, each broken in one way ----------
+# One well-formed payload per event type, in the canonical `normalized` key names.
+CANONICAL_PAYLOADS: dict[str, bytes] = {
+    "TradeTick": b'{"price":1,"quantity":2,"side":"sell"}',
+    "BookTop": b'{"best_bid_price":1,"best_bid_quantity":2,"best_ask_price":3,"best_ask_quantity":4}',
+    "BookDelta": b'{"bids":[[1,2]],"asks":[]}',
+    "Candle": b'{"open":1,"high":2,"low":0.5,"close":1.5,"volume":10,"interval_ms":60000}',
+    "FundingRate": b'{"funding_rate":"0.0001"}',
+    "OpenInterest": b'{"open_interest":"12.5"}',
+    "MarkPrice": b'{"mark_price":1}',
+    "IndexPrice": b'{"index_price":1}',
+    "LiquidationPrint": b'{"price":1,"quantity":2}',
+    "SnapshotInputs": b'{"timestamp_ms":123,"market":{}}',
+}
+_BAD_SIDE: list[Any] = [1, True, [], {}, "long", "BUYER", ""]
+_BAD_FLAG: list[Any] = [1, 0, "yes", [], {}, "t"]
+_BAD_SECTION: list[Any] = [1, "x", [], True]
+# (key, bad values, required) per event type; a required key may also vanish.
+GENERIC_FIELDS: dict[str, list[tuple[str, list[Any], bool]]] = {
+    "TradeTick": [("price", BAD_NUMBER, True), ("quantity", BAD_NUMBER, True), ("side", _BAD_SIDE, False)],
+    "LiquidationPrint": [("price", BAD_NUMBER, True), ("quantity", BAD_NUMBER, True)],
+    "BookTop": [
+        (k, BAD_NUMBER, True)
+        for k in ("best_bid_price", "best_bid_quantity", "best_ask_price", "best_ask_quantity")
+    ],
+    "BookDelta": [("bids", BAD_LEVELS, True), ("asks", BAD_LEVELS, True)],
+    "Candle": [
+        *((k, BAD_NUMBER, True) for k in ("open", "high", "low", "close", "volume")),
+        ("interval_ms", BAD_INT[:-1], True),  # 2**64-1 parses as a float, so it is no bad int here
+        ("is_final", _BAD_FLAG, False),
+    ],
+    "FundingRate": [("funding_rate", BAD_NUMBER, True)],
+    "OpenInterest": [("open_interest", BAD_NUMBER, True)],
+    "MarkPrice": [("mark_price", BAD_NUMBER, True)],
+    "IndexPrice": [("index_price", BAD_NUMBER, True)],
+    "SnapshotInputs": [
+        ("timestamp_ms", BAD_INT[:-1], True),
+        ("market", _BAD_SECTION, False),
+        ("flow", _BAD_SECTION, False),
+    ],
+}
+JSON_CONTENT = "application/json"
+
+
+def _payload_field(rng: random.Random, event_type: str) -> tuple[str, bytes, str | None]:
+    data = orjson.loads(CANONICAL_PAYLOADS[event_type])
+    key, bad, required = rng.choice(GENERIC_FIELDS[event_type])
+    if required and rng.random() < 0.2:
+        data.pop(key, None)
+    else:
+        data[key] = rng.choice(bad)
+    return event_type, orjson.dumps(data), rng.choice((None, JSON_CONTENT))
+
+
+def _payload_truncated(rng: random.Random, event_type: str) -> tuple[str, bytes, str | None]:
+    good = CANONICAL_PAYLOADS[event_type]
+    return event_type, good[: rng.randrange(0, len(good))], None
+
+
+def _payload_not_an_object(rng: random.Random, event_type: str) -> tuple[str, bytes, str | None]:
+    choices = [b"[]", b"1", b'"text"', b"null", b"true", b"nope", b"\xff\xfe", rng.randbytes(12) + b"\x80"]
+    return event_type, rng.choice(choices), None
+
+
+def _payload_wrong_content_type(rng: random.Random, event_type: str) -> tuple[str, bytes, str | None]:
+    content = rng.choice(("application/avro", "text/plain", "application/x-protobuf", ""))
+    return event_type, CANONICAL_PAYLOADS[event_type], content
+
+
+def _payload_unknown_type(rng: random.Random, event_type: str) -> tuple[str, bytes, str | None]:
+    return rng.choice(("Trade", "tradetick", "OrderBook", "")), CANONICAL_PAYLOADS[event_type], None
+
+
+PAYLOAD_MUTATORS: list[Callable[[random.Random, str], tuple[str, bytes, str | None]]] = [
+    _payload_field,
+    _payload_field,
+    _payload_field,
+    _payload_truncated,
+    _payload_not_an_object,
+    _payload_wrong_content_type,
+    _payload_unknown_type,
+]
+
+
+def mutated_payloads(count: int, seed: int = 20240808) -> list[tuple[str, bytes, str | None]]:
+    """`count` (event_type, payload, content type) inputs of the generic decoder, each broken one way."""
+    rng = random.Random(seed)
+    types = sorted(CANONICAL_PAYLOADS)
+    return [rng.choice(PAYLOAD_MUTATORS)(rng, rng.choice(types)) for _ in range(count)]
+
+
+def bit_flipped(frames: list[bytes], count: int, seed: int = 20240808) -> list[bytes]:
+    """`count` copies of the given frames with 1-3 random bits flipped (some still decode: a digit)."""
+    rng = random.Random(seed)
+    out: list[bytes] = []
+    for _ in range(count):
+        data = bytearray(rng.choice(frames))
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(data))
+            data[i] ^= 1 << rng.randrange(8)
+        out.append(bytes(data))
+    return out
+
+
+def base_frame_bytes() -> list[bytes]:
+    """BASE_FRAMES as the combined-stream frames the websocket delivers."""
+    return [orjson.dumps({"stream": s, "data": d}) for s, d in sorted(BASE_FRAMES.items())]

@@ -80,57 +80,13 @@ def _recorded_events(paths: Sequence[Path]) -> Iterator[RawMarketEvent]:
     return heapq.merge(*streams, key=lambda e: e.recv_ts_ms)
 
 
-def wire_output(o: object) -> oe.RegimeOutput:
-    """The engine's RegimeOutput as orchestrator events carry it."""
-    from regime_engine.contracts.outputs import RegimeOutput
-
-    assert isinstance(o, RegimeOutput)
-    return oe.RegimeOutput(
-        symbol=o.symbol,
-        timestamp=o.timestamp,
-        regime=o.regime.value,
-        confidence=o.confidence,
-        drivers=o.drivers,
-        invalidations=o.invalidations,
-        permissions=o.permissions,
-        belief_by_regime=o.belief_by_regime,
-        driver_contributions=tuple(
-            oe.DriverContribution(d.driver, d.contribution) for d in o.driver_contributions or ()
-        ),
-        invalidation_conditions=tuple(
-            oe.InvalidationCondition(i.kind, i.field, i.op, i.threshold, i.description)
-            for i in o.invalidation_conditions or ()
-        ),
-    )
-
-
-def wire_hysteresis(h: object) -> oe.HysteresisState:
-    """The engine's HysteresisState as orchestrator events carry it."""
-    from regime_engine.hysteresis import HysteresisState
-
-    assert isinstance(h, HysteresisState)
-    belief = h.debug.get("belief_by_regime") if h.debug else None
-    return oe.HysteresisState(
-        schema=h.schema,
-        schema_version=h.schema_version,
-        symbol=h.symbol,
-        engine_timestamp_ms=h.engine_timestamp_ms,
-        anchor_regime=h.anchor_regime.value,
-        candidate_regime=h.candidate_regime.value if h.candidate_regime is not None else None,
-        progress_current=h.progress_current,
-        progress_required=h.progress_required,
-        last_commit_timestamp_ms=h.last_commit_timestamp_ms,
-        reason_codes=tuple(h.reason_codes),
-        debug=oe.HysteresisDebug(dict(belief)) if belief else None,
-    )
-
-
 def engine_events(recording: Recording) -> list[oe.OrchestratorEvent]:
     """What the orchestrator publishes in hysteresis mode, computed in-process: per symbol and 180 s
     boundary an EngineRunStarted, then an EngineRunCompleted carrying regime output and hysteresis."""
     from orchestrator.run_id import derive_run_id
     from regime_engine.engine import step
     from xray_evaluation.series import steps_from_events
+    from xray_evaluation.wire import wire_hysteresis, wire_output
 
     previous: dict[str, object] = dict.fromkeys(recording.symbols)
     out: list[oe.OrchestratorEvent] = []
