@@ -111,6 +111,7 @@ class Processor(Generic[T]):
     _dlq_topic: str = field(init=False, default="")
     _last_punctuate: float = field(init=False, default=0.0)
     _aborts_in_a_row: int = field(init=False, default=0)
+    _rebalances: int = field(init=False, default=0)  # assign/revoke callbacks served so far
     _last_backpressure_log: float = field(init=False, default=-1e9)
 
     # ------------------------------------------------------------------ lifecycle
@@ -244,7 +245,14 @@ class Processor(Generic[T]):
         first = consume(1, timeout_s)
         if not first or batch_max == 1:
             return first
-        return first + consume(batch_max - 1, 0)
+        rebalances = self._rebalances
+        rest = consume(batch_max - 1, 0)
+        if self._rebalances != rebalances:
+            # A rebalance ran inside the second call: `first` came from the old assignment. Its partition
+            # was revoked (another member owns it now) or re-assigned from the committed offset (it will
+            # be fetched again), so handling it here would duplicate its outputs either way.
+            return rest
+        return first + rest
 
     def _run_transaction(self, msgs: list[Message], punct_due: bool) -> None:
         """Process one batch atomically; on an abortable error rewind to the last commit."""
@@ -487,6 +495,7 @@ class Processor(Generic[T]):
                 time.sleep(0.5)
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._rebalances += 1
         if self._in_txn:  # cannot happen while consume() runs only between transactions
             _log.error("rebalance_inside_transaction", kind="assign")
         self.metrics.rebalances.labels("assigned").inc()
@@ -509,6 +518,7 @@ class Processor(Generic[T]):
         )
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._rebalances += 1
         if self._in_txn:
             _log.error("rebalance_inside_transaction", kind="revoke")
         self.metrics.rebalances.labels("revoked").inc()
