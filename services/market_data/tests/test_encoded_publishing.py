@@ -21,6 +21,7 @@ from market_data.pipeline import FOLD_EVERY, IngestionPipeline
 from market_data.prometheus import PrometheusMetrics
 from market_data.recording import RecordedFrame
 from market_data.replay import RecordingFeed
+from market_data.resume import SkippingSink, partition_for
 from market_data.testing import CapturingLogger, CapturingMetrics, FullQueueProducer
 from market_data.testing_fuzz import BASE_FRAMES, mutated_frames
 from prometheus_client import CollectorRegistry, generate_latest
@@ -243,3 +244,23 @@ def test_adapter_pauses_on_a_full_queue_and_loses_nothing() -> None:
         assert metrics.total(EVENTS) == len(frames)
 
     asyncio.run(scenario())
+
+
+def test_a_sink_replaced_by_an_event_only_wrapper_is_never_bypassed() -> None:
+    # The resume filter wraps the Kafka sink after the pipeline exists; the frame path must then go
+    # through it too (a replay resumed after a kill would otherwise write what it should skip).
+    frames = live_like_frames(200)
+    full = FullQueueProducer(10**6)
+    RecordingFeed(pipeline_on(full, frame_path=True)).run(frames)
+    producer = FullQueueProducer(10**6)
+    pipeline = pipeline_on(producer, frame_path=True)
+    skip = {p: 40 for p in range(6)}
+    pipeline.sink = SkippingSink(pipeline.sink, skip, 6)
+    feed = RecordingFeed(pipeline)
+    assert feed.frame_encoder is None
+    feed.run(frames)
+    by_partition: dict[int, list[Any]] = {}
+    for record in full.records:
+        by_partition.setdefault(partition_for(record[2], 6), []).append(record)
+    expected = [r for records in by_partition.values() for r in records[40:]]
+    assert sorted(producer.records, key=repr) == sorted(expected, key=repr)

@@ -103,15 +103,26 @@ class IngestionPipeline:
         observability: Observability,
         clock: Clock = wall_clock_ms,
     ) -> None:
-        self.sink = sink
         self.backpressure = backpressure
         self.observability = observability
         self.clock = clock
         self._block = backpressure.policy == "block"
         self._timeout_ms: int | None = backpressure.max_block_ms if self._block else 0
+        self.sink = sink
+        self._unfolded = 0
+
+    @property
+    def sink(self) -> RawEventSink:
+        """Where events go."""
+        return self._sink
+
+    @sink.setter
+    def sink(self, sink: RawEventSink) -> None:
+        # The encoded-record path binds to the sink too: a wrapper that only takes events (e.g. the
+        # resume filter) must not be bypassed by records written straight to the sink underneath.
+        self._sink = sink
         self._records: RecordSink | None = sink if isinstance(sink, RecordSink) else None
         self._try_write = self._records.try_write_record if self._records is not None else _no_record_sink
-        self._unfolded = 0
 
     def ingest(
         self,

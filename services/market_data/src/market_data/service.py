@@ -24,8 +24,7 @@ from market_data.kafka_sink import DeliveryTracker, Encoder, KafkaEventSink, Pro
 from market_data.observability import PRODUCER_QUEUE_DEPTH, Observability, StdlibLogger
 from market_data.pipeline import IngestionPipeline
 from market_data.prometheus import PrometheusMetrics
-from market_data.recording import read_frames
-from market_data.replay import RecordingFeed, ReplayStats
+from market_data.replay import RecordingFeed, ReplayStats, replay_files
 from market_data.settings import MarketDataSettings
 
 if TYPE_CHECKING:
@@ -159,9 +158,8 @@ class IngestService:
         previous = signal.signal(signal.SIGTERM, lambda *_: feed.stop())
         self.health.set_ready(True)
         try:
-            for path in paths:
-                feed.run(read_frames(path, limit))
-                self.update_gauges()
+            replay_files(feed, paths, limit)
+            self.update_gauges()
         finally:
             signal.signal(signal.SIGTERM, previous)
             self.health.set_ready(False)
