@@ -19,6 +19,7 @@ def test_architecture_topics_are_declared_with_their_cleanup_policy() -> None:
         "orchestrator_event": "delete",
         "orchestrator.run_log": "delete",
         "orchestrator.hysteresis_state": "compact",
+        "orchestrator.cursor": "compact",
         "state_gate_event": "delete",
         "state_gate.state": "compact",
         "analysis_engine_event": "delete",
@@ -28,6 +29,19 @@ def test_architecture_topics_are_declared_with_their_cleanup_policy() -> None:
         assert catalogue.spec(name).cleanup_policy == policy
     for service in catalogue.DLQ_SERVICES:
         assert catalogue.spec(f"{service}.dlq") == catalogue.dlq_spec(service)
+
+
+def test_orchestrator_cursor_is_a_compacted_state_topic_keyed_by_partition() -> None:
+    spec = catalogue.spec("orchestrator.cursor")
+    assert spec is catalogue.ORCHESTRATOR_CURSOR
+    assert spec.topic() == "xray.orchestrator.cursor.v1"
+    assert spec.value_schema == "io.xrayvision.v1.OrchestratorCursor"
+    assert spec.key == "partition"
+    assert spec.config() == {"cleanup.policy": "compact", **catalogue.COMPACT_CONFIG}
+    topics = list(catalogue.TOPICS)
+    assert topics.index(spec) == topics.index(catalogue.ORCHESTRATOR_HYSTERESIS_STATE) + 1
+    # The one topic whose key is not the symbol (nor a JSON array starting with it).
+    assert [s.name for s in catalogue.ALL_TOPICS if s.key == "partition"] == ["orchestrator.cursor"]
 
 
 def test_compacted_topics_roll_segments_and_clean_early() -> None:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import json
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
+import fastavro
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from xray_contracts import analysis_engine as ae
+from xray_contracts import bindings
 from xray_contracts import hysteresis_record as hr
+from xray_contracts import orchestrator_cursor as oc
 from xray_contracts import orchestrator_event as oe
 from xray_contracts import raw_market_event as rme
 from xray_contracts import run_log as rl
@@ -24,10 +31,12 @@ from xray_contracts.codec import (
     build_codecs,
     default_codecs,
 )
+from xray_contracts.plain import from_plain, to_plain
+from xray_contracts.schema_store import default_store
 
 # Each example is a batch of BATCH values (hypothesis' per-example overhead dominates on a busy machine):
-# 200 examples x 5 = 1,000 generated values per contract; the three state records beyond the brief's
-# eight contracts get 300.
+# 200 examples x 5 = 1,000 generated values per contract (OrchestratorCursor included); the three state
+# records beyond the brief's eight contracts get 300.
 BATCH = 5
 ROUND_TRIPS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEWER_ROUND_TRIPS = settings(ROUND_TRIPS, max_examples=60)
@@ -52,6 +61,8 @@ finite_json_values = st.recursive(
     max_leaves=6,
 )
 regimes = st.sampled_from(oe.REGIME_VALUES)
+# A belief distribution (non-empty), keyed by regime values or by any text.
+belief_maps = st.dictionaries(regimes | texts, doubles, min_size=1, max_size=len(oe.REGIME_VALUES))
 
 # ---- RawMarketEvent ----
 levels = st.lists(st.lists(doubles, min_size=2, max_size=2), max_size=4)
@@ -199,6 +210,18 @@ hysteresis_store_records = st.builds(
     candidate_regime=st.none() | regimes,
     progress_current=longs,
     last_commit_timestamp_ms=opt_longs,
+    belief_by_regime=st.none() | belief_maps,
+)
+orchestrator_cursors = st.builds(
+    oc.OrchestratorCursor,
+    schema=st.just(oc.SCHEMA),
+    schema_version=st.just(oc.SCHEMA_VERSION),
+    partition=longs,
+    open_boundary_ms=opt_longs,
+    last_offset=opt_longs,
+    last_cut_end=st.lists(st.builds(oc.SymbolOffset, symbol=texts, offset=longs), max_size=4).map(tuple),
+    known_symbols=str_tuples,
+    window_starts=st.lists(st.builds(oc.WindowStart, boundary_ms=longs, offset=longs), max_size=4).map(tuple),
 )
 
 # ---- state_gate ----
@@ -350,6 +373,7 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     oe.OrchestratorEvent: orchestrator_events,
     rl.EngineRunRecord: engine_run_records,
     hr.HysteresisStoreRecord: hysteresis_store_records,
+    oc.OrchestratorCursor: orchestrator_cursors,
     sg.StateGateEvent: state_gate_events,
     sg.StateGateStateRecord: state_gate_state_records,
     sg.StateGateSnapshot: state_gate_snapshots,
@@ -430,6 +454,88 @@ def test_headers_name_schema_version_and_event_type() -> None:
         ("schema_version", b"1"),
         ("event_type", b"EngineRunRecord"),
     ]
+
+
+def _hysteresis_record(**changes: Any) -> hr.HysteresisStoreRecord:
+    record = hr.HysteresisStoreRecord(
+        schema="hysteresis_store_record",
+        schema_version="1",
+        symbol="BTCUSDT",
+        engine_timestamp_ms=180_000,
+        anchor_regime="CHOP_BALANCED",
+        candidate_regime="TREND_BUILD_UP",
+        progress_current=1,
+        last_commit_timestamp_ms=7,
+    )
+    return replace(record, **changes)
+
+
+def test_hysteresis_store_record_carries_the_belief() -> None:
+    belief = {"CHOP_BALANCED": 0.625, "TREND_BUILD_UP": 0.375}
+    for codecs in (SINGLE, CONFLUENT):
+        codec = codecs.for_type(hr.HysteresisStoreRecord)
+        for value in (belief, MappingProxyType(belief), {}, None):
+            decoded = codec.decode(codec.encode(_hysteresis_record(belief_by_regime=value)))
+            assert decoded == _hysteresis_record(belief_by_regime=None if value is None else dict(value))
+            assert decoded.belief_by_regime is None or type(decoded.belief_by_regime) is dict
+
+
+def test_hysteresis_store_record_written_before_the_belief_field_reads_as_no_belief() -> None:
+    """A record a pre-belief orchestrator wrote (retired writer schema) decodes with belief None."""
+    codec = SINGLE.for_type(hr.HysteresisStoreRecord)
+    (old,) = [
+        e
+        for e in default_store().by_fingerprint.values()
+        if e.full_name == codec.schema_name
+        and [f["name"] for f in e.schema_json["fields"]][-1] == "last_commit_timestamp_ms"
+    ]
+    assert not old.current
+    datum = bindings.hysteresis_store_record_to_avro(_hysteresis_record())
+    del datum["belief_by_regime"]
+    body = io.BytesIO()
+    fastavro.schemaless_writer(body, old.parsed, datum)
+    data = SINGLE_OBJECT_MAGIC + old.fingerprint + body.getvalue()
+    assert codec.decode(data) == _hysteresis_record()
+    assert CONFLUENT.for_type(hr.HysteresisStoreRecord).decode(data) == _hysteresis_record()
+
+
+def test_orchestrator_cursor_headers_and_topic() -> None:
+    cursor = oc.OrchestratorCursor(
+        schema=oc.SCHEMA,
+        schema_version=oc.SCHEMA_VERSION,
+        partition=3,
+        open_boundary_ms=360_000,
+        last_offset=41,
+        last_cut_end=(oc.SymbolOffset("BTCUSDT", 41), oc.SymbolOffset("ETHUSDT", 40)),
+        known_symbols=("BTCUSDT", "ETHUSDT"),
+        window_starts=(oc.WindowStart(180_000, 0),),
+    )
+    codec = SINGLE.for_topic("orchestrator.cursor")
+    assert codec is SINGLE.for_type(oc.OrchestratorCursor)
+    assert codec.headers(cursor) == [
+        ("schema", b"orchestrator_cursor"),
+        ("schema_version", b"1"),
+        ("event_type", b"OrchestratorCursor"),
+    ]
+    assert SINGLE.decode_any(codec.encode(cursor)) == cursor
+
+
+def test_plain_round_trip_of_the_new_orchestrator_state_fields() -> None:
+    """`xray tail` prints `to_plain` JSON; `from_plain` must rebuild the cursor and the belief."""
+    cursor = oc.OrchestratorCursor(
+        schema=oc.SCHEMA,
+        schema_version=oc.SCHEMA_VERSION,
+        partition=5,
+        open_boundary_ms=None,
+        last_offset=None,
+        last_cut_end=(oc.SymbolOffset("BTCUSDT", 9),),
+        known_symbols=("BTCUSDT",),
+        window_starts=(oc.WindowStart(180_000, 0), oc.WindowStart(360_000, 10)),
+    )
+    record = _hysteresis_record(belief_by_regime={"CHOP_BALANCED": 1.0})
+    for value in (cursor, record, _hysteresis_record()):
+        text = json.dumps(to_plain(value))
+        assert from_plain(type(value), json.loads(text)) == value
 
 
 def test_out_of_range_values_raise_encode_error() -> None:

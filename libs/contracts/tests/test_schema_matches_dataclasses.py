@@ -9,6 +9,7 @@ import pytest
 from xray_contracts import (
     analysis_engine,
     hysteresis_record,
+    orchestrator_cursor,
     orchestrator_event,
     raw_market_event,
     run_log,
@@ -16,7 +17,15 @@ from xray_contracts import (
 )
 from xray_contracts.schema_store import default_store
 
-MODULES = (raw_market_event, orchestrator_event, run_log, hysteresis_record, state_gate, analysis_engine)
+MODULES = (
+    raw_market_event,
+    orchestrator_event,
+    run_log,
+    hysteresis_record,
+    orchestrator_cursor,
+    state_gate,
+    analysis_engine,
+)
 DATACLASSES: dict[str, type] = {
     name: obj
     for module in MODULES

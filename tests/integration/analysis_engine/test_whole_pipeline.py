@@ -48,7 +48,9 @@ def test_simulator_series_through_every_service(
         # clock past a boundary + grace while at the log end) would otherwise cut these old simulated
         # windows whenever it caught up with the feed, and the cuts would depend on timing.
         ingest = services.start(
-            "market_data", ["-m", "market_data", "--recording", str(recording), "--speed", "max"]
+            "market_data",
+            ["-m", "market_data", "--recording", str(recording), "--speed", "max"],
+            one_shot=True,
         )
         assert ingest.proc.wait(120) == 0, ingest.log_tail()
         for module in ("consumers.analysis_engine", "consumers.state_gate", "orchestrator"):

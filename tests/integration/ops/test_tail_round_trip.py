@@ -1,8 +1,9 @@
 """`xray tail` on every catalogue topic prints JSON lines that round-trip back to the contract types.
 
 One or more records of every topic's contract (RawMarketEvents of every type the simulator makes, each
-orchestrator event type with its payloads, every state_gate and analysis_engine record, raw bytes on a
-DLQ) are produced with the topic's codec and headers; `xray tail TOPIC --from-beginning` runs as the
+orchestrator event type with its payloads, the orchestrator's state records, every state_gate and
+analysis_engine record, raw bytes on a DLQ) are produced with the topic's codec, headers and key (the
+symbol; the partition number on `orchestrator.cursor`); `xray tail TOPIC --from-beginning` runs as the
 user would run it, and every printed line must parse, carry the record's key, headers, partition and
 offset, and give back, through `from_plain`, exactly the value that was written. `--symbol` and
 `--event-type` must filter. The replay test tails a real replay's topics the same way.
@@ -34,6 +35,7 @@ from xray_contracts.analysis_engine import (
 )
 from xray_contracts.codec import default_codecs
 from xray_contracts.hysteresis_record import HysteresisStoreRecord
+from xray_contracts.orchestrator_cursor import OrchestratorCursor, SymbolOffset, WindowStart
 from xray_contracts.orchestrator_event import HysteresisDebug, OrchestratorPayload
 from xray_contracts.plain import from_plain
 from xray_contracts.run_log import EngineRunRecord
@@ -139,7 +141,37 @@ def contract_samples() -> dict[str, list[Any]]:
                 "hysteresis_store_record", "1", "BTCUSDT", 180_000, "CHOP_BALANCED", None, 0, None
             ),
             HysteresisStoreRecord(
-                "hysteresis_store_record", "1", "ETHUSDT", 360_000, "SQUEEZE_UP", "TREND_BUILD_UP", 2, 7
+                "hysteresis_store_record",
+                "1",
+                "ETHUSDT",
+                360_000,
+                "SQUEEZE_UP",
+                "TREND_BUILD_UP",
+                2,
+                7,
+                {"SQUEEZE_UP": 0.5, "TREND_BUILD_UP": 0.375, "CHOP_BALANCED": 0.125},
+            ),
+        ],
+        "orchestrator.cursor": [
+            OrchestratorCursor(
+                schema="orchestrator_cursor",
+                schema_version="1",
+                partition=0,
+                open_boundary_ms=None,
+                last_offset=None,
+                last_cut_end=(),
+                known_symbols=(),
+                window_starts=(),
+            ),
+            OrchestratorCursor(
+                schema="orchestrator_cursor",
+                schema_version="1",
+                partition=3,
+                open_boundary_ms=540_000,
+                last_offset=90,
+                last_cut_end=(SymbolOffset("BTCUSDT", 90), SymbolOffset("ETHUSDT", 88)),
+                known_symbols=("BTCUSDT", "ETHUSDT"),
+                window_starts=(WindowStart(180_000, 0), WindowStart(360_000, 42)),
             ),
         ],
         "state_gate_event": [
@@ -192,6 +224,11 @@ def contract_samples() -> dict[str, list[Any]]:
     }
 
 
+def record_key(spec: catalogue.TopicSpec, value: Any) -> str:
+    """The record key a service writes for a value: its symbol, or its partition on `orchestrator.cursor`."""
+    return str(value.partition) if spec.key == "partition" else str(value.symbol)
+
+
 def start_tail(bootstrap: str, namespace: str, topic: str, *extra: str) -> subprocess.Popen[str]:
     """`xray tail TOPIC --from-beginning ...` as a user runs it (stops after 3 s without a record)."""
     return subprocess.Popen(
@@ -233,7 +270,7 @@ def test_tail_round_trips_every_topic(kafka_bootstrap: str, kafka_namespace: str
             producer.produce(
                 spec.topic(kafka_namespace),
                 codec.encode(value),
-                value.symbol.encode(),
+                record_key(spec, value).encode(),
                 headers=list(codec.headers(value)),
             )
     garbage = b"\x00\x01 not avro"
@@ -255,7 +292,8 @@ def test_tail_round_trips_every_topic(kafka_bootstrap: str, kafka_namespace: str
         assert got == sorted(values, key=repr), name
         for line in lines:
             assert line["topic"] == spec.topic(kafka_namespace)
-            assert line["key"] == line["value"]["symbol"]
+            key_field = "partition" if spec.key == "partition" else "symbol"
+            assert line["key"] == str(line["value"][key_field])
             assert line["headers"]["schema"]
             assert {"partition", "offset", "timestamp"} <= set(line)
     for spec in catalogue.DLQ_TOPICS:

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from xray_contracts import analysis_engine as ae
 from xray_contracts import hysteresis_record as hr
+from xray_contracts import orchestrator_cursor as oc
 from xray_contracts import orchestrator_event as oe
 from xray_contracts import raw_market_event as rme
 from xray_contracts import run_log as rl
@@ -323,7 +324,7 @@ def _opt_hysteresis_from_avro(d: Datum | None) -> oe.HysteresisState | None:
     return None if d is None else hysteresis_state_from_avro(d)
 
 
-# ---- OrchestratorEvent, EngineRunRecord, HysteresisStoreRecord ----------------------------------
+# ---- OrchestratorEvent, EngineRunRecord, HysteresisStoreRecord, OrchestratorCursor ---------------
 
 
 def orchestrator_event_to_avro(e: oe.OrchestratorEvent) -> Datum:
@@ -433,6 +434,7 @@ def hysteresis_store_record_to_avro(r: hr.HysteresisStoreRecord) -> Datum:
         "candidate_regime": r.candidate_regime,
         "progress_current": r.progress_current,
         "last_commit_timestamp_ms": r.last_commit_timestamp_ms,
+        "belief_by_regime": None if r.belief_by_regime is None else dict(r.belief_by_regime),
     }
 
 
@@ -447,6 +449,39 @@ def hysteresis_store_record_from_avro(d: Datum) -> hr.HysteresisStoreRecord:
         candidate_regime=d["candidate_regime"],
         progress_current=d["progress_current"],
         last_commit_timestamp_ms=d["last_commit_timestamp_ms"],
+        belief_by_regime=d["belief_by_regime"],
+    )
+
+
+def orchestrator_cursor_to_avro(c: oc.OrchestratorCursor) -> Datum:
+    """OrchestratorCursor -> Avro datum."""
+    return {
+        "schema": c.schema,
+        "schema_version": c.schema_version,
+        "partition": c.partition,
+        "open_boundary_ms": c.open_boundary_ms,
+        "last_offset": c.last_offset,
+        "last_cut_end": [{"symbol": s.symbol, "offset": s.offset} for s in c.last_cut_end],
+        "known_symbols": c.known_symbols,
+        "window_starts": [{"boundary_ms": w.boundary_ms, "offset": w.offset} for w in c.window_starts],
+    }
+
+
+def orchestrator_cursor_from_avro(d: Datum) -> oc.OrchestratorCursor:
+    """Avro datum -> OrchestratorCursor."""
+    return oc.OrchestratorCursor(
+        schema=d["schema"],
+        schema_version=d["schema_version"],
+        partition=d["partition"],
+        open_boundary_ms=d["open_boundary_ms"],
+        last_offset=d["last_offset"],
+        last_cut_end=tuple(
+            oc.SymbolOffset(symbol=s["symbol"], offset=s["offset"]) for s in d["last_cut_end"]
+        ),
+        known_symbols=tuple(d["known_symbols"]),
+        window_starts=tuple(
+            oc.WindowStart(boundary_ms=w["boundary_ms"], offset=w["offset"]) for w in d["window_starts"]
+        ),
     )
 
 
@@ -850,6 +885,15 @@ HYSTERESIS_STORE_RECORD: Binding[hr.HysteresisStoreRecord] = Binding(
     hr.SCHEMA_VERSION,
     _constant("HysteresisStoreRecord"),
 )
+ORCHESTRATOR_CURSOR: Binding[oc.OrchestratorCursor] = Binding(
+    _NS + "OrchestratorCursor",
+    oc.OrchestratorCursor,
+    orchestrator_cursor_to_avro,
+    orchestrator_cursor_from_avro,
+    oc.SCHEMA,
+    oc.SCHEMA_VERSION,
+    _constant("OrchestratorCursor"),
+)
 STATE_GATE_EVENT: Binding[sg.StateGateEvent] = Binding(
     _NS + "StateGateEvent",
     sg.StateGateEvent,
@@ -919,6 +963,7 @@ BINDINGS: tuple[Binding[Any], ...] = (
     ORCHESTRATOR_EVENT,
     ENGINE_RUN_RECORD,
     HYSTERESIS_STORE_RECORD,
+    ORCHESTRATOR_CURSOR,
     STATE_GATE_EVENT,
     STATE_GATE_STATE_RECORD,
     STATE_GATE_SNAPSHOT,

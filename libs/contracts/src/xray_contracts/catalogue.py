@@ -1,8 +1,10 @@
 """The topic catalogue: every topic the system uses, declared once. Nothing else hard-codes a name.
 
 Physical name = f"{namespace}.{name}.v{major}" (default namespace "xray"; a backtest uses `bt-<id>`).
-Every topic is keyed by symbol and has the same partition count, so a symbol sits on the same
-partition number everywhere. `value_schema` is the Avro full name of the value's record schema.
+Every topic has the same partition count and nearly every one is keyed by symbol, so a symbol sits on
+the same partition number everywhere. `key` says what the record key is: "symbol" (UTF-8 text), a
+`json [...]` array of value fields, or "partition" (`orchestrator.cursor`: the raw_market_event
+partition number as decimal text). `value_schema` is the Avro full name of the value's record schema.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ ORCHESTRATOR_RUN_LOG: Final = TopicSpec(
 ORCHESTRATOR_HYSTERESIS_STATE: Final = _compacted(
     "orchestrator.hysteresis_state", _V1 + "HysteresisStoreRecord"
 )
+# The orchestrator's restart cursor: one record per raw_market_event partition, keyed by that partition.
+ORCHESTRATOR_CURSOR: Final = _compacted("orchestrator.cursor", _V1 + "OrchestratorCursor", key="partition")
 STATE_GATE_EVENT: Final = TopicSpec("state_gate_event", _V1 + "StateGateEvent", "delete", EVENT_RETENTION_MS)
 # state_gate keeps its restart state (snapshot incl. its latest StateGateStateRecord) compacted by symbol;
 # the full append-only transition log goes to state_gate.state_log.
@@ -113,6 +117,7 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     ORCHESTRATOR_EVENT,
     ORCHESTRATOR_RUN_LOG,
     ORCHESTRATOR_HYSTERESIS_STATE,
+    ORCHESTRATOR_CURSOR,
     STATE_GATE_EVENT,
     STATE_GATE_STATE,
     STATE_GATE_STATE_LOG,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from regime_engine.contracts.outputs import RegimeOutput as EngineOutput
 from regime_engine.engine import step
 from regime_engine.hysteresis import HysteresisState as EngineHysteresis
+from regime_engine.wire import wire_hysteresis, wire_output
 from xray_contracts import orchestrator_event as oe
 from xray_contracts.orchestrator_event import OrchestratorEvent
 from xray_contracts.raw_market_event import RawMarketEvent
@@ -22,44 +22,7 @@ from xray_simulator.config import SimulatorConfig
 
 from xray_evaluation.series import steps_from_events
 
-
-def wire_output(o: EngineOutput) -> oe.RegimeOutput:
-    """The engine's RegimeOutput as it travels on orchestrator/state_gate events."""
-    return oe.RegimeOutput(
-        symbol=o.symbol,
-        timestamp=o.timestamp,
-        regime=o.regime.value,
-        confidence=o.confidence,
-        drivers=o.drivers,
-        invalidations=o.invalidations,
-        permissions=o.permissions,
-        belief_by_regime=o.belief_by_regime,
-        driver_contributions=tuple(
-            oe.DriverContribution(c.driver, c.contribution) for c in o.driver_contributions or ()
-        ),
-        invalidation_conditions=tuple(
-            oe.InvalidationCondition(c.kind, c.field, c.op, c.threshold, c.description)
-            for c in o.invalidation_conditions or ()
-        ),
-    )
-
-
-def wire_hysteresis(h: EngineHysteresis) -> oe.HysteresisState:
-    """The engine's HysteresisState as it travels on the wire."""
-    belief = h.debug.get("belief_by_regime") if h.debug else None
-    return oe.HysteresisState(
-        schema=h.schema,
-        schema_version=h.schema_version,
-        symbol=h.symbol,
-        engine_timestamp_ms=h.engine_timestamp_ms,
-        anchor_regime=h.anchor_regime.value,
-        candidate_regime=h.candidate_regime.value if h.candidate_regime is not None else None,
-        progress_current=h.progress_current,
-        progress_required=h.progress_required,
-        last_commit_timestamp_ms=h.last_commit_timestamp_ms,
-        reason_codes=tuple(h.reason_codes),
-        debug=oe.HysteresisDebug(dict(belief)) if belief else None,
-    )
+__all__ = ["orchestrator_events", "wire_hysteresis", "wire_output"]
 
 
 def orchestrator_events(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Generic, TypeVar, cast
@@ -65,6 +65,8 @@ Handler = Callable[[Record[T], Context], None]
 AssignHook = Callable[[Sequence[InputPartition], PartitionReader], None]
 RevokeHook = Callable[[Sequence[InputPartition]], None]
 PunctuateHook = Callable[[int, Context], None]
+# (topic, partition) -> last offset handled in this transaction  =>  (topic, partition) -> offset to commit
+CommitPositions = Callable[[Mapping[tuple[str, int], int]], Mapping[tuple[str, int], int]]
 
 
 @dataclass(slots=True)
@@ -77,7 +79,11 @@ class Processor(Generic[T]):
     - `on_revoked(partitions)` drops it; after an aborted transaction the runtime rewinds to the last
       commit and calls `on_revoked` then `on_assigned` again for everything it owns;
     - `punctuate(now_ms, ctx)` runs every `processing.punctuate_interval_ms` inside a transaction;
-    - `on_committed()` runs after each committed transaction (progress observation only).
+    - `on_committed()` runs after each committed transaction (progress observation only);
+    - `commit_positions(last_offsets)` chooses the input offsets committed with each transaction (default:
+      each handled partition's last offset + 1). A service that holds records in memory across
+      transactions (the orchestrator's open window) commits the first offset it still needs, so a restart
+      re-reads exactly those; it may also name partitions that had no record in the transaction.
     """
 
     service: str
@@ -89,6 +95,7 @@ class Processor(Generic[T]):
     on_revoked: RevokeHook | None = None
     punctuate: PunctuateHook | None = None
     on_committed: Callable[[], None] | None = None
+    commit_positions: CommitPositions | None = None
     metrics: RuntimeMetrics = field(default_factory=RuntimeMetrics)
     txn_timeout_s: float = 30.0
 
@@ -115,6 +122,11 @@ class Processor(Generic[T]):
     _last_backpressure_log: float = field(init=False, default=-1e9)
 
     # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def context(self) -> Context:
+        """The context hooks use outside a record, e.g. `on_assigned` reading restored stores."""
+        return self._ctx
 
     @property
     def http_port(self) -> int | None:
@@ -346,8 +358,12 @@ class Processor(Generic[T]):
         self._in_txn = True
 
     def _commit(self, offsets: dict[tuple[str, int], int]) -> None:
-        if offsets:
-            tps = [TopicPartition(t, p, o + 1) for (t, p), o in offsets.items()]
+        if self.commit_positions is not None:
+            positions = self.commit_positions(offsets)
+        else:
+            positions = {tp: o + 1 for tp, o in offsets.items()}
+        if positions:
+            tps = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
             self._retry(
                 lambda: self._producer.send_offsets_to_transaction(
                     tps, self._consumer.consumer_group_metadata(), self.txn_timeout_s

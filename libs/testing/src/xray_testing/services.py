@@ -72,6 +72,8 @@ class ServiceProcess:
     name: str
     proc: subprocess.Popen[bytes]
     log_path: Path
+    # A job that ends by itself (a recording replay): exiting 0 is its success, not a crash.
+    one_shot: bool = False
 
     def events(self, event: str | None = None) -> list[dict[str, Any]]:
         """The JSON log lines written so far (only those whose `event` is `event`, when given)."""
@@ -98,7 +100,7 @@ class ServiceProcess:
 
     def check_running(self) -> None:
         """Raise AssertionError (with the log tail) if the process has exited."""
-        if not self.running():
+        if not self.running() and not (self.one_shot and self.proc.returncode == 0):
             raise AssertionError(f"{self.name} exited {self.proc.returncode}:\n{self.log_tail()}")
 
     def wait_for_event(self, event: str, timeout_s: float = 60.0) -> dict[str, Any]:
@@ -148,8 +150,12 @@ class ServiceRunner:
         argv: Sequence[str],
         env: Mapping[str, str] | None = None,
         instance_id: str | None = None,
+        one_shot: bool = False,
     ) -> ServiceProcess:
-        """Start `python <argv...>` (e.g. ["-m", "orchestrator"]); stdout+stderr go to `<name>-<n>.log`."""
+        """Start `python <argv...>` (e.g. ["-m", "orchestrator"]); stdout+stderr go to `<name>-<n>.log`.
+
+        `one_shot`: the process ends by itself (a replay); a clean exit is then not reported as a crash.
+        """
         log = self.workdir / f"{name}-{len(self.processes)}.log"
         with log.open("wb") as sink:
             proc = subprocess.Popen(
@@ -158,7 +164,7 @@ class ServiceRunner:
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             )
-        started = ServiceProcess(name, proc, log)
+        started = ServiceProcess(name, proc, log, one_shot)
         self.processes.append(started)
         return started
 

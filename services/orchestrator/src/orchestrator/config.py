@@ -23,11 +23,19 @@ class SourceConfig(_Frozen):
 
 
 class SchedulerConfig(_Frozen):
-    """Event-time boundary cadence; the grace delay only applies to live closes at the log end."""
+    """Event-time boundary cadence; the grace delay only applies to live closes at the log end.
+
+    Live close: a quiet partition's open boundary P also closes once the wall clock passes
+    P + boundary_delay_ms while the consumer is at the log end, but only when the partition's newest
+    `recv_ts_ms` is within `live_close_max_lag_ms` of the wall clock (a live feed). A replay of older
+    data never qualifies, so its cuts depend on the log alone.
+    """
 
     mode: Literal["boundary", "timer"] = "boundary"
     boundary_interval_ms: int = Field(default=180_000, gt=0)
     boundary_delay_ms: int = Field(default=2_000, ge=0)
+    live_close: bool = True
+    live_close_max_lag_ms: int = Field(default=600_000, gt=0)
     timer_interval_ms: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")

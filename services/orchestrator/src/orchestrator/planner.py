@@ -22,7 +22,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from xray_contracts.raw_market_event import RawMarketEvent
@@ -37,6 +37,8 @@ class PlannedCut:
     cut_start_ingest_seq: int
     cut_end_ingest_seq: int
     events: tuple[RawMarketEvent, ...]
+    # Every event of the slice counted by type, including those `keep` left out of `events`.
+    counts_by_event_type: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +54,27 @@ class PartitionCursor:
 @dataclass(slots=True)
 class _Pending:
     events: list[RawMarketEvent] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
     first_offset: int | None = None
 
 
 class PartitionCutPlanner:
-    """Feeds a partition's records in offset order and returns the cuts they close."""
+    """Feeds a partition's records in offset order and returns the cuts they close.
 
-    def __init__(self, interval_ms: int = 180_000, cursor: PartitionCursor | None = None) -> None:
+    `keep(event)` says which events a cut must carry (default: all); the others are only counted, so a
+    busy feed's book and mark updates need not sit in memory for a whole window.
+    """
+
+    def __init__(
+        self,
+        interval_ms: int = 180_000,
+        cursor: PartitionCursor | None = None,
+        keep: Callable[[RawMarketEvent], bool] | None = None,
+    ) -> None:
         if interval_ms <= 0:
             raise ValueError("interval_ms must be > 0")
         self.interval_ms = interval_ms
+        self._keep = keep
         self._open_boundary: int | None = None
         self._last_offset: int | None = None
         self._last_cut_end: dict[str, int] = {}
@@ -115,7 +128,10 @@ class PartitionCutPlanner:
         pending = self._pending.setdefault(event.symbol, _Pending())
         if pending.first_offset is None:
             pending.first_offset = offset
-        pending.events.append(event)
+        counts = pending.counts
+        counts[event.event_type] = counts.get(event.event_type, 0) + 1
+        if self._keep is None or self._keep(event):
+            pending.events.append(event)
         if self._window_start_offset is None:
             self._window_start_offset = offset
         self._last_offset = offset
@@ -144,7 +160,8 @@ class PartitionCutPlanner:
                 else:
                     start = cut_end + 1
                 events = tuple(pending.events) if pending is not None else ()
-                out.append(PlannedCut(symbol, boundary, start, cut_end, events))
+                counts = tuple(sorted(pending.counts.items())) if pending is not None else ()
+                out.append(PlannedCut(symbol, boundary, start, cut_end, events, counts))
                 self._last_cut_end[symbol] = cut_end
             first = False
             boundary += self.interval_ms

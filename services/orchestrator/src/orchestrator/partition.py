@@ -1,0 +1,166 @@
+"""Everything the orchestrator keeps for one input partition, and how it is rebuilt after a restart.
+
+State of a partition:
+- the cut planner (open window, cut ends, known symbols), restart form: `OrchestratorCursor`;
+- each symbol's composer history (bounded lookback), rebuilt from the raw topic;
+- each symbol's hysteresis state, restored from the compacted hysteresis topic.
+
+The cursor also lists where each recent window started in the log (`window_starts`), so a restart knows
+which raw offsets still feed the lookback: it re-reads `[history_start_offset, last cut end]` and folds
+those events into fresh histories (`composer.history.rebuild`, equal to the cut-by-cut fold), then
+re-reads the open window from the committed offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from composer.config import ComposerConfig
+from composer.history import FOLDED_EVENT_TYPES, SymbolHistory, rebuild
+from regime_engine.hysteresis import HysteresisState
+from xray_contracts import orchestrator_cursor as oc
+from xray_contracts.orchestrator_cursor import OrchestratorCursor, SymbolOffset, WindowStart
+from xray_contracts.raw_market_event import RawMarketEvent
+
+from orchestrator.planner import PartitionCursor, PartitionCutPlanner, PlannedCut
+from orchestrator.runs import BoundaryRunner, Output
+
+
+def keep_for_history(event: RawMarketEvent) -> bool:
+    """Only the event types the composer folds need to wait in memory for their cut."""
+    return event.event_type in FOLDED_EVENT_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRange:
+    """Raw offsets `[start, end)` whose events rebuild the histories as of `engine_timestamp_ms`."""
+
+    start: int
+    end: int
+    engine_timestamp_ms: int
+    symbols: tuple[str, ...]
+
+
+def cursor_from_record(record: OrchestratorCursor) -> PartitionCursor:
+    """The planner's restart state from the persisted cursor."""
+    return PartitionCursor(
+        open_boundary_ms=record.open_boundary_ms,
+        last_offset=record.last_offset,
+        last_cut_end=tuple((s.symbol, s.offset) for s in record.last_cut_end),
+        known_symbols=record.known_symbols,
+    )
+
+
+def history_range(record: OrchestratorCursor | None, interval_ms: int) -> HistoryRange | None:
+    """Which raw offsets a restart must re-read to rebuild the histories (None: nothing to rebuild)."""
+    if record is None or record.open_boundary_ms is None or record.last_offset is None:
+        return None
+    if not record.window_starts:
+        return None
+    start = min(w.offset for w in record.window_starts)
+    return HistoryRange(
+        start=start,
+        end=record.last_offset + 1,
+        engine_timestamp_ms=record.open_boundary_ms - interval_ms,
+        symbols=record.known_symbols,
+    )
+
+
+def rebuild_histories(
+    span: HistoryRange, events: Iterable[RawMarketEvent], config: ComposerConfig
+) -> dict[str, SymbolHistory]:
+    """Each known symbol's history after the last closed cut, from the raw events of `span`."""
+    by_symbol: dict[str, list[RawMarketEvent]] = {s: [] for s in span.symbols}
+    for event in events:
+        bucket = by_symbol.get(event.symbol)
+        if bucket is not None and event.event_type in FOLDED_EVENT_TYPES:
+            bucket.append(event)
+    return {s: rebuild(s, evs, span.engine_timestamp_ms, config) for s, evs in by_symbol.items()}
+
+
+class PartitionState:
+    """One input partition: feed it records in offset order; it returns what to publish."""
+
+    def __init__(
+        self,
+        partition: int,
+        runner: BoundaryRunner,
+        interval_ms: int,
+        lookback_ms: int,
+        *,
+        cursor: OrchestratorCursor | None = None,
+        histories: Mapping[str, SymbolHistory] | None = None,
+        states: Mapping[str, HysteresisState] | None = None,
+        keep: Callable[[RawMarketEvent], bool] | None = keep_for_history,
+    ) -> None:
+        self.partition = partition
+        self.interval_ms = interval_ms
+        self.lookback_ms = lookback_ms
+        self._runner = runner
+        self.planner = PartitionCutPlanner(
+            interval_ms, None if cursor is None else cursor_from_record(cursor), keep=keep
+        )
+        self.histories: dict[str, SymbolHistory] = dict(histories or {})
+        self.states: dict[str, HysteresisState] = dict(states or {})
+        self._window_starts: list[tuple[int, int]] = (
+            [] if cursor is None else [(w.boundary_ms, w.offset) for w in cursor.window_starts]
+        )
+        self.last_event_ts_ms: int | None = None
+        self.cursor_changed = False
+
+    def add(self, offset: int, event: RawMarketEvent) -> list[Output]:
+        """One decoded record; the outputs of every boundary it closes (usually none)."""
+        window_start = self.planner.window_start_offset
+        cuts = self.planner.add(offset, event)
+        ts = event.recv_ts_ms
+        if self.last_event_ts_ms is None or ts > self.last_event_ts_ms:
+            self.last_event_ts_ms = ts
+        if not cuts:
+            return []
+        return self._closed(cuts, window_start)
+
+    def close_through(self, boundary_ms: int) -> list[Output]:
+        """Live grace close at the log end: close every open boundary <= `boundary_ms`."""
+        window_start = self.planner.window_start_offset
+        cuts = self.planner.close_through(boundary_ms)
+        return self._closed(cuts, window_start) if cuts else []
+
+    def commit_offset(self) -> int | None:
+        """The input offset to commit: the open window's first record (re-read after a restart)."""
+        return self.planner.commit_offset()
+
+    def cursor_record(self) -> OrchestratorCursor:
+        """The persisted restart state as of the last closed boundary."""
+        c = self.planner.cursor()
+        return OrchestratorCursor(
+            schema=oc.SCHEMA,
+            schema_version=oc.SCHEMA_VERSION,
+            partition=self.partition,
+            open_boundary_ms=c.open_boundary_ms,
+            last_offset=c.last_offset,
+            last_cut_end=tuple(SymbolOffset(s, o) for s, o in c.last_cut_end),
+            known_symbols=c.known_symbols,
+            window_starts=tuple(WindowStart(b, o) for b, o in self._window_starts),
+        )
+
+    def _closed(self, cuts: list[PlannedCut], window_start: int | None) -> list[Output]:
+        out: list[Output] = []
+        boundary: int | None = None
+        batch: list[PlannedCut] = []
+        for cut in cuts:  # oldest boundary first, symbols sorted within one
+            if cut.engine_timestamp_ms != boundary:
+                out.extend(self._runner.run_boundary(batch, self.histories, self.states))
+                boundary, batch = cut.engine_timestamp_ms, []
+            batch.append(cut)
+        out.extend(self._runner.run_boundary(batch, self.histories, self.states))
+        first_boundary = cuts[0].engine_timestamp_ms
+        if window_start is not None:
+            self._window_starts.append((first_boundary, window_start))
+        last_closed = cuts[-1].engine_timestamp_ms
+        # Keep the windows that can still hold events of a bar inside the lookback, plus one of slack
+        # for events received a little out of order.
+        horizon = last_closed - self.lookback_ms - self.interval_ms
+        self._window_starts = [(b, o) for b, o in self._window_starts if b >= horizon]
+        self.cursor_changed = True
+        return out

@@ -1,0 +1,50 @@
+"""Service settings: the runtime's ServiceSettings plus the orchestrator, composer and hysteresis sections.
+
+Environment examples: `XRAY_ORCHESTRATOR__ENGINE__ENGINE_MODE=truth`,
+`XRAY_ORCHESTRATOR__SCHEDULER__BOUNDARY_INTERVAL_MS=60000`, `XRAY_HYSTERESIS__WINDOW_UPDATES=4`,
+`XRAY_COMPOSER__ATR_WINDOW=21`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from composer.config import ComposerConfig
+from pydantic import Field, model_validator
+from regime_engine.hysteresis import HysteresisConfig
+from xray_runtime.config import ServiceSettings
+
+from orchestrator.config import OrchestratorConfig
+from orchestrator.runs import RunSettings
+
+SERVICE: Final = "orchestrator"
+
+
+class OrchestratorSettings(ServiceSettings):
+    """Runtime settings plus `orchestrator`, `composer` and `hysteresis`.
+
+    The composer's lookback is `orchestrator.buffer_retention.history_ms` (one knob for the history the
+    orchestrator keeps and the composer reads).
+    """
+
+    orchestrator: OrchestratorConfig = Field(default_factory=OrchestratorConfig)
+    composer: ComposerConfig = Field(default_factory=ComposerConfig)
+    hysteresis: HysteresisConfig = Field(default_factory=HysteresisConfig)
+
+    @model_validator(mode="after")
+    def _event_time_boundaries(self) -> OrchestratorSettings:
+        if self.orchestrator.scheduler.mode != "boundary":
+            raise ValueError("orchestrator.scheduler.mode: the service cuts on event-time boundaries only")
+        return self
+
+    def run_settings(self) -> RunSettings:
+        """What every boundary's runs share."""
+        composer = self.composer.model_copy(
+            update={"lookback_ms": self.orchestrator.buffer_retention.history_ms}
+        )
+        return RunSettings(
+            engine_mode=self.orchestrator.engine.engine_mode,
+            composer=composer,
+            hysteresis=self.hysteresis,
+            engine_retry=self.orchestrator.engine_retry,
+        )
