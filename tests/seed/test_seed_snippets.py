@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from composer.contracts import EvidenceSnapshot, FeatureSnapshot
 from consumers.analysis_engine.testing import gate_event
 from consumers.state_gate.samples import failed
+from xray_contracts.raw_market_event import RawMarketEvent
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,15 +50,52 @@ def _snippets_by_section(text: str) -> dict[str, list[str]]:
 
 
 # Layers whose snippets must run; a layer joins this list when its issue lands.
-READY = ["Market Data", "Orchestrator", "Regime Engine", "State Gate", "Analysis Engine", "Dashboards"]
+READY = [
+    "Market Data",
+    "Orchestrator",
+    "Composer",
+    "Regime Engine",
+    "State Gate",
+    "Analysis Engine",
+    "Dashboards",
+]
 
 # Names a snippet uses without defining ("given an event named event"); supplied, never edited in.
 GIVEN: dict[str, dict[str, object]] = {
-    "Composer": {"cut_events": []},
+    # A one-trade cut, so compose() computes real features rather than an empty snapshot.
+    "Composer": {
+        "cut_events": [
+            RawMarketEvent(
+                "raw_market_event",
+                "1",
+                "TradeTick",
+                "binance_usdm",
+                "TEST",
+                179_000,
+                179_001,
+                b"{}",
+                {"price": 100.0, "quantity": 2.0, "side": "buy"},
+            )
+        ]
+    },
     # An EngineRunFailed built from the envelope fields alone (payload null) and an OPEN gate decision.
     "State Gate": {"event": failed("run-1", 1000, symbol="BTCUSDT", with_payload=False)},
     "Analysis Engine": {"event": gate_event()},
 }
+
+
+def _composer_outputs(namespace: dict[str, object]) -> None:
+    """The snippet's two names hold the cut's snapshots, not merely anything."""
+    features, evidence = namespace["feature_snapshot"], namespace["evidence_snapshot"]
+    assert isinstance(features, FeatureSnapshot)
+    assert isinstance(evidence, EvidenceSnapshot)
+    assert (features.symbol, features.engine_timestamp_ms) == ("TEST", 180_000)
+    assert features.features["price_last"] == 100.0
+    assert features.features["cvd_3m"] == 2.0
+
+
+# What a snippet's names must hold afterwards, where the seed says what it returns.
+CHECKS: dict[str, Callable[[dict[str, object]], None]] = {"Composer": _composer_outputs}
 
 
 @pytest.mark.parametrize("section", READY)
@@ -69,3 +109,6 @@ def test_seed_snippet_runs_unchanged(section: str) -> None:
     namespace.update(GIVEN.get(section, {}))
     for code in snippets:  # later snippets of a section may use names from earlier ones
         exec(compile(code, f"<seed {section}>", "exec"), namespace)
+    check = CHECKS.get(section)
+    if check is not None:
+        check(namespace)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
+import time
 from collections.abc import Callable
+from typing import Literal
 
 import orjson
 import pytest
 from confluent_kafka import Producer
+from market_data.avro_encoder import RawMarketEventEncoder
 from market_data.binance.adapter import BinanceUsdmAdapter
 from market_data.config import (
     BackpressureConfig,
@@ -18,11 +22,11 @@ from market_data.config import (
     RetryPolicy,
     SymbolStreams,
 )
-from market_data.contracts import RawMarketEvent
+from market_data.contracts import BackpressureError, RawMarketEvent
 from market_data.fake_exchange import ExchangeScript, FakeBinanceExchange
 from market_data.kafka_sink import DeliveryTracker, KafkaEventSink, producer_settings
 from market_data.observability import Observability
-from market_data.pipeline import IngestionPipeline
+from market_data.pipeline import EncodedEvent, IngestionPipeline
 from market_data.testing import CapturingLogger, CapturingMetrics, consume_events
 from xray_contracts.catalogue import RAW_MARKET_EVENT
 from xray_contracts.codec import codec_for
@@ -88,6 +92,44 @@ class TcpGate:
             self.server.close()
 
 
+WritePath = Literal["events", "frames"]
+
+# `fail` refuses at once: no refusal may take longer than this (generous for a loaded machine, yet
+# below the `block` case's max_block_ms, so a `fail` that waited like `block` does not pass).
+FAIL_BOUND_S = 0.25
+# `block` waits max_block_ms, then refuses: allowed this much more on a loaded 2-core machine.
+BLOCK_SLACK_S = 3.0
+
+
+class QuietCapturingLogger(CapturingLogger):
+    """A CapturingLogger whose DEBUG is off, as in the service: the pipeline then takes the frame path."""
+
+    def is_enabled(self, level: int) -> bool:
+        return level > logging.DEBUG
+
+
+class TimedPipeline(IngestionPipeline):
+    """Times every refused write from outside the pipeline (its own `blocked_ms` is what is tested)."""
+
+    refused_s: list[float]
+
+    def publish(self, event: RawMarketEvent) -> None:
+        started = time.perf_counter()
+        try:
+            super().publish(event)
+        except BackpressureError:
+            self.refused_s.append(time.perf_counter() - started)
+            raise
+
+    def publish_encoded(self, record: EncodedEvent) -> None:
+        started = time.perf_counter()
+        try:
+            super().publish_encoded(record)
+        except BackpressureError:
+            self.refused_s.append(time.perf_counter() - started)
+            raise
+
+
 def make_adapter(
     exchange: FakeBinanceExchange,
     bootstrap: str,
@@ -96,18 +138,25 @@ def make_adapter(
     policy: BackpressurePolicy,
     max_pending: int,
     max_block_ms: int | None,
+    path: WritePath = "events",
 ) -> tuple[BinanceUsdmAdapter, Producer, DeliveryTracker, CapturingMetrics, KafkaEventSink]:
+    """`path="events"`: whole RawMarketEvents through `publish` (a DEBUG logger, the contracts codec);
+    `path="frames"`: the service's frame path (`publish_encoded`, the fast encoder, DEBUG off)."""
     delivery = DeliveryTracker()
     producer = Producer(
         {**producer_settings(bootstrap, max_pending, {"linger.ms": "5"}), "on_delivery": delivery}
     )
-    sink = KafkaEventSink(producer, topic, codec_for(RawMarketEvent).encode, delivery=delivery, poll_every=10)
+    encode = codec_for(RawMarketEvent).encode if path == "events" else RawMarketEventEncoder().encode
+    sink = KafkaEventSink(producer, topic, encode, delivery=delivery, poll_every=10)
     metrics = CapturingMetrics()
-    pipeline = IngestionPipeline(
+    logger = CapturingLogger() if path == "events" else QuietCapturingLogger()
+    pipeline = TimedPipeline(
         sink=sink,
         backpressure=BackpressureConfig(policy=policy, max_pending=max_pending, max_block_ms=max_block_ms),
-        observability=Observability(CapturingLogger(), metrics),
+        observability=Observability(logger, metrics),
     )
+    pipeline.refused_s = []
+    assert (pipeline.record_encoder() is None) == (path == "events")
     config = BinanceFeedConfig(
         symbols=[SymbolStreams(symbol="BTCUSDT", streams=["trade"], open_interest=False)],
         ws_base_url=exchange.ws_base_url,
@@ -159,10 +208,12 @@ def test_three_server_drops_reconnect_and_lose_nothing(
     assert in_topic == exchange.log.sent
 
 
+@pytest.mark.parametrize("path", ["events", "frames"])
 @pytest.mark.parametrize(("policy", "max_block_ms"), [("block", 300), ("fail", None)])
 def test_broker_outage_overflows_then_resumes_by_itself(
     policy: BackpressurePolicy,
     max_block_ms: int | None,
+    path: WritePath,
     kafka_bootstrap: str,
     kafka_create_topics: Callable[[list[object]], list[str]],
 ) -> None:
@@ -182,6 +233,7 @@ def test_broker_outage_overflows_then_resumes_by_itself(
             policy=policy,
             max_pending=50,
             max_block_ms=max_block_ms,
+            path=path,
         )
         task = asyncio.create_task(adapter.run())
         # Broker unreachable: the 50-record queue fills and every further write is refused and counted.
@@ -206,10 +258,20 @@ def test_broker_outage_overflows_then_resumes_by_itself(
     refusals = metrics.total("market_data.backpressure.count")
     assert refusals >= adapter.stats.overflows >= 3
     assert sink.refused == adapter.stats.overflows
+    # Each refusal timed from outside the pipeline, next to what the pipeline logged.
+    pipeline = adapter.pipeline
+    assert isinstance(pipeline, TimedPipeline)
+    measured = pipeline.refused_s
+    assert len(measured) == adapter.stats.overflows
     if policy == "block":
+        # A bounded wait: at least max_block_ms, and not much more.
         assert max_block_ms is not None
-        assert all(w >= max_block_ms for w in refused_waits)
+        low, high = max_block_ms / 1000, max_block_ms / 1000 + BLOCK_SLACK_S
+        assert all(low <= w <= high for w in measured), (low, high, measured)
+        assert all(max_block_ms <= w <= high * 1000 for w in refused_waits), refused_waits
     else:
-        assert set(refused_waits) == {0}
+        # An immediate refusal.
+        assert all(w <= FAIL_BOUND_S for w in measured), measured
+        assert all(w <= FAIL_BOUND_S * 1000 for w in refused_waits), refused_waits
     in_topic = [event.raw_payload for _, _, event in consume_events(kafka_bootstrap, topic, len(frames))]
     assert in_topic == frames
