@@ -8,13 +8,19 @@ restart re-reads exactly the window still open and never runs a closed boundary 
 
 State is restored for exactly the assigned partitions: the cursor and the hysteresis states from their
 compacted topics (by the runtime), the composer histories from the raw topic (here, in `on_assigned`).
+
+Undecodable input records are dead-lettered here rather than by the runtime: a restart (or a partition
+moving to another instance) re-reads the open window, and a record of it that an earlier owner already
+dead-lettered must not go to the DLQ twice. On assignment the committed DLQ records of the partition name
+those offsets (`dead_lettered_offsets`); each dead letter goes to the DLQ partition of its input partition.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from prometheus_client import Counter
@@ -27,7 +33,8 @@ from xray_contracts.orchestrator_event import OrchestratorEvent
 from xray_contracts.raw_market_event import RawMarketEvent
 from xray_contracts.run_log import EngineRunRecord
 from xray_runtime.config import load_settings
-from xray_runtime.context import Context, Record
+from xray_runtime.context import Context, HeaderList, Record
+from xray_runtime.dlq import H_SOURCE_OFFSET, H_SOURCE_PARTITION, H_SOURCE_TOPIC, dlq_headers
 from xray_runtime.logs import get_logger, setup_logging
 from xray_runtime.metrics import RuntimeMetrics
 from xray_runtime.processor import InputTopic, Processor
@@ -58,6 +65,37 @@ def cursor_key(partition: int) -> str:
     return str(partition)
 
 
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """An input record the raw codec rejected: the handler dead-letters it (once)."""
+
+    error: Exception
+
+
+def dead_lettered_offsets(
+    headers: Iterable[HeaderList], input_topic: str, committed: Mapping[int, int]
+) -> dict[int, set[int]]:
+    """From DLQ records' headers: per input partition, the offsets at or after its committed offset that
+    are already dead-lettered (a restart re-reads them: they must not be dead-lettered again)."""
+    found: dict[int, set[int]] = {p: set() for p in committed}
+    for record_headers in headers:
+        values = {k: v for k, v in record_headers}
+        source, partition, offset = (
+            values.get(h) for h in (H_SOURCE_TOPIC, H_SOURCE_PARTITION, H_SOURCE_OFFSET)
+        )
+        if source is None or partition is None or offset is None:
+            continue
+        if (source.encode() if isinstance(source, str) else source) != input_topic.encode():
+            continue
+        try:
+            p, o = int(partition), int(offset)
+        except ValueError:
+            continue
+        if p in committed and o >= committed[p]:
+            found[p].add(o)
+    return found
+
+
 class OrchestratorService:
     """Builds the runtime processor and keeps the per-partition state between its hooks."""
 
@@ -83,9 +121,12 @@ class OrchestratorService:
         self._cursor_codec: ContractCodec[OrchestratorCursor] = codecs.for_type(OrchestratorCursor)
         ns = settings.namespace
         self.input_topic = catalogue.RAW_MARKET_EVENT.topic(ns)
+        self.dlq_topic = catalogue.dlq_spec(SERVICE).topic(ns)
         self.event_topic = catalogue.ORCHESTRATOR_EVENT.topic(ns)
         self.run_log_topic = catalogue.ORCHESTRATOR_RUN_LOG.topic(ns)
         self.partitions: dict[int, PartitionState] = {}
+        # Per input partition: offsets in the re-read open window that an earlier owner dead-lettered.
+        self._dead_lettered: dict[int, set[int]] = {}
         self.runtime_metrics = RuntimeMetrics()
         registry = self.runtime_metrics.registry
         self.runs = Counter(
@@ -94,9 +135,9 @@ class OrchestratorService:
         self.boundaries = Counter(
             "xray_orchestrator_boundaries", "Boundaries closed by how", ["how"], registry=registry
         )
-        self._processor: Processor[RawMarketEvent] | None = None
+        self._processor: Processor[RawMarketEvent | Undecodable] | None = None
 
-    def processor(self) -> Processor[RawMarketEvent]:
+    def processor(self) -> Processor[RawMarketEvent | Undecodable]:
         """The runtime processor: one input, two compacted stores, live close on punctuate."""
         stores: list[StoreSpec[Any]] = [
             StoreSpec(
@@ -117,7 +158,7 @@ class OrchestratorService:
         self._processor = Processor(
             service=SERVICE,
             settings=self.settings,
-            inputs=[InputTopic(catalogue.RAW_MARKET_EVENT, self._raw.decode)],
+            inputs=[InputTopic(catalogue.RAW_MARKET_EVENT, self._decode)],
             handler=self._handle,
             stores=stores,
             on_assigned=self._on_assigned,
@@ -130,12 +171,43 @@ class OrchestratorService:
 
     # ------------------------------------------------------------------ records
 
-    def _handle(self, record: Record[RawMarketEvent], ctx: Context) -> None:
+    def _decode(self, data: bytes) -> RawMarketEvent | Undecodable:
+        try:
+            return self._raw.decode(data)
+        except Exception as error:
+            if self.settings.processing.decode_error_policy == "fail":
+                raise  # the runtime stops the service
+            return Undecodable(error)
+
+    def _handle(self, record: Record[RawMarketEvent | Undecodable], ctx: Context) -> None:
+        value = record.value
+        if isinstance(value, Undecodable):
+            self._dead_letter(record, value.error, ctx)
+            return
         state = self.partitions[record.partition]
-        outputs = state.add(record.offset, record.value)
+        outputs = state.add(record.offset, value)
         if outputs:
             self.boundaries.labels("event_time").inc()
             self._publish(state, outputs, ctx)
+
+    def _dead_letter(self, record: Record[Any], error: Exception, ctx: Context) -> None:
+        """The record, its key and headers plus provenance to the DLQ, unless an earlier owner did."""
+        p, offset = record.partition, record.offset
+        done = self._dead_lettered.get(p)
+        if done is not None and offset in done:
+            done.discard(offset)
+            _log.info("dead_letter_already_written", topic=record.topic, partition=p, offset=offset)
+            return
+        headers = dlq_headers(SERVICE, record.topic, p, offset, error=error, original=record.headers)
+        ctx.emit(self.dlq_topic, record.key, record.raw_value, headers, partition=p)
+        self.runtime_metrics.dlq_records.labels(record.topic).inc()
+        _log.warning(
+            "record_dead_lettered",
+            topic=record.topic,
+            partition=p,
+            offset=offset,
+            error_class=type(error).__name__,
+        )
 
     def _publish(self, state: PartitionState, outputs: Sequence[Output], ctx: Context) -> None:
         p = state.partition
@@ -207,6 +279,16 @@ class OrchestratorService:
     def _on_assigned(self, partitions: Sequence[Any], reader: PartitionReader) -> None:
         assert self._processor is not None
         ctx = self._processor.context
+        committed = {
+            part.partition: part.committed_offset or 0
+            for part in partitions
+            if part.topic == self.input_topic
+        }
+        if committed:
+            dlq = reader.read_to_end(self.dlq_topic, sorted(committed))
+            self._dead_lettered.update(
+                dead_lettered_offsets((_headers(m) for m in dlq), self.input_topic, committed)
+            )
         for part in partitions:
             if part.topic != self.input_topic:
                 continue
@@ -261,6 +343,12 @@ class OrchestratorService:
         for part in partitions:
             if part.topic == self.input_topic:
                 self.partitions.pop(part.partition, None)
+                self._dead_lettered.pop(part.partition, None)
+
+
+def _headers(msg: Any) -> HeaderList:
+    raw = msg.headers() or []
+    return list(raw.items()) if isinstance(raw, dict) else list(raw)
 
 
 def _latest_state(current: HysteresisStoreRecord, incoming: HysteresisStoreRecord) -> HysteresisStoreRecord:
