@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xray_contracts.catalogue import TopicSpec, dlq_spec
+from xray_contracts.catalogue import RAW_MARKET_EVENT, TopicSpec, dlq_spec
 from xray_testing.topics import new_topic
 
 
@@ -25,3 +25,10 @@ def test_dlq_retention_is_passed_through() -> None:
     assert req.topic == "ns.orchestrator.dlq.v1"
     assert req.config is not None
     assert req.config["retention.ms"] == str(14 * 24 * 3600 * 1000)
+
+
+def test_raw_topic_keeps_old_records() -> None:
+    # Raw records are stamped with their (old, for recordings) receive time: no time retention in tests.
+    req = new_topic(RAW_MARKET_EVENT, "ns")
+    assert req.config is not None
+    assert req.config["retention.ms"] == "-1"

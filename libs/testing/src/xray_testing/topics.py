@@ -7,14 +7,20 @@ from collections.abc import Iterable
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
-from xray_contracts.catalogue import TopicSpec
+from xray_contracts.catalogue import RAW_MARKET_EVENT, TopicSpec
 
 
 def new_topic(spec: TopicSpec, namespace: str) -> NewTopic:
-    """The admin request for one spec in one namespace (RF 1: test brokers have one node)."""
+    """The admin request for one spec in one namespace (RF 1: test brokers have one node).
+
+    The raw topic gets no time retention: raw records carry their receive time as the Kafka timestamp,
+    and tests replay recordings and simulations older than the catalogue's 30 days, which the broker's
+    next retention check would delete mid-test (as `xray replay` avoids with `replay_topics`).
+    """
     config = {"cleanup.policy": spec.cleanup_policy, **spec.extra_config}
-    if spec.retention_ms is not None:
-        config["retention.ms"] = str(spec.retention_ms)
+    retention = -1 if spec.name == RAW_MARKET_EVENT.name else spec.retention_ms
+    if retention is not None:
+        config["retention.ms"] = str(retention)
     return NewTopic(
         spec.topic(namespace), num_partitions=spec.partitions, replication_factor=1, config=config
     )

@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from composer.history import FOLDED_EVENT_TYPES
 from prometheus_client import Counter
 from regime_engine.wire import state_from_store_record
 from xray_contracts import catalogue
-from xray_contracts.codec import CodecSet, ContractCodec, codecs_for_registry
+from xray_contracts.codec import HEADER_EVENT_TYPE, CodecSet, ContractCodec, codecs_for_registry
 from xray_contracts.hysteresis_record import HysteresisStoreRecord
 from xray_contracts.orchestrator_cursor import OrchestratorCursor
 from xray_contracts.orchestrator_event import OrchestratorEvent
@@ -327,11 +328,16 @@ class OrchestratorService:
     def _read_raw(
         self, reader: PartitionReader, partition: int, start: int, end: int
     ) -> list[RawMarketEvent]:
+        """The decodable raw events of `[start, end)` whose type the composer folds.
+
+        Records are filtered by their `event_type` header before decoding (most of a busy feed is book
+        and mark updates the history never reads); a record without the header is decoded and kept.
+        """
         events: list[RawMarketEvent] = []
         decode = self._raw.decode
         for msg in reader.read([OffsetRange(self.input_topic, partition, start, end)]):
             value = msg.value()
-            if value is None:
+            if value is None or not _folded(msg.headers()):
                 continue
             try:
                 events.append(decode(value))
@@ -344,6 +350,17 @@ class OrchestratorService:
             if part.topic == self.input_topic:
                 self.partitions.pop(part.partition, None)
                 self._dead_lettered.pop(part.partition, None)
+
+
+_FOLDED_HEADERS = frozenset(t.encode() for t in FOLDED_EVENT_TYPES)
+
+
+def _folded(headers: Any) -> bool:
+    """False only when the record's `event_type` header names a type the composer does not fold."""
+    for name, value in headers or ():
+        if name == HEADER_EVENT_TYPE:
+            return value in _FOLDED_HEADERS
+    return True
 
 
 def _headers(msg: Any) -> HeaderList:
