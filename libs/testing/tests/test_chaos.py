@@ -29,6 +29,24 @@ def test_plan_is_seeded_and_has_every_action() -> None:
     assert [a.at for a in plan] == sorted(a.at for a in plan)
 
 
+def test_plan_spans_per_service_and_for_the_broker_restart() -> None:
+    plan = chaos_plan(
+        3,
+        kills={"feed": 4, "worker": 4},
+        scale=("worker",),
+        broker_restart="feed",
+        spans={"feed": (0.05, 0.3)},
+        broker_span=(0.5, 0.6),
+    )
+    assert all(0.05 <= a.at <= 0.3 for a in plan if a.kind == "kill" and a.service == "feed")
+    assert all(0.08 <= a.at <= 0.85 for a in plan if a.service == "worker")
+    (restart,) = [a for a in plan if a.kind == "broker_restart"]
+    assert 0.5 <= restart.at <= 0.6
+    # Without spans the plan is what it always was for a seed.
+    default = {"kills": {"a": 3}, "scale": ("a",), "broker_restart": "a"}
+    assert chaos_plan(7, **default) == chaos_plan(7, **default, spans={}, broker_span=None)  # type: ignore[arg-type]
+
+
 def test_diff_finds_lost_duplicated_and_reordered_records() -> None:
     reference = rows((b"A", b"1"), (b"A", b"2"), (b"B", b"1"), (b"C", b"1"), (b"C", b"2"))
     assert diff_topic(RAW, reference, reference).equal

@@ -261,6 +261,8 @@ def test_a_sink_replaced_by_an_event_only_wrapper_is_never_bypassed() -> None:
     feed.run(frames)
     by_partition: dict[int, list[Any]] = {}
     for record in full.records:
-        by_partition.setdefault(partition_for(record[2], 6), []).append(record)
+        key = record[2]
+        assert key is not None
+        by_partition.setdefault(partition_for(key, 6), []).append(record)
     expected = [r for records in by_partition.values() for r in records[40:]]
     assert sorted(producer.records, key=repr) == sorted(expected, key=repr)

@@ -1,8 +1,8 @@
 """The real dashboard service in tmux against a broker fed from a recording through the pipeline.
 
 The real 2024-08-08 BTCUSDT/ETHUSDT recording (XRAY_SAMPLE_DATA) or, without it, a simulator recording
-goes through `consumers.dashboards.pipeline_feed.feed` (market_data service, orchestrator events,
-state_gate and analysis_engine services). Then `python -m consumers.dashboards` runs in a detached tmux
+goes through `consumers.dashboards.pipeline_feed.feed` (the market_data, orchestrator, state_gate and
+analysis_engine services). Then `python -m consumers.dashboards` runs in a detached tmux
 session; `tmux capture-pane -p` must show every symbol with the regime and gate status the topics say,
 the filter and pause keys must act on the screen, and `q` must end the service with exit code 0.
 """

@@ -6,7 +6,8 @@
   the replay; `--compare` says the outputs are identical; `--clean` removes both namespaces.
 - The drain probe, which decides when a replay is done, on the real state_gate and analysis_engine
   services: it reports a backlog while they work and zero only once every input record is reflected
-  in their committed outputs.
+  in their committed outputs; on the real orchestrator: zero once it has cut every boundary the raw
+  log crosses, although its group never commits the log end (the last window stays open).
 """
 
 from __future__ import annotations
@@ -17,22 +18,28 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from consumers.state_gate.harness import expected_by_symbol, workload
+from market_data.resume import partition_for
 from xray_contracts import catalogue
 from xray_contracts.codec import default_codecs
+from xray_contracts.orchestrator_event import ENGINE_RUN_COMPLETED, OrchestratorEvent
 from xray_contracts.plain import from_plain
+from xray_contracts.raw_market_event import RawMarketEvent
 from xray_ops import catalogue as services
 from xray_ops.drain import DrainProbe
 from xray_ops.outputs import decoded_values, topic_records
 from xray_ops.report import comparable
 from xray_runtime.topics import admin_client
-from xray_testing.services import running_services
+from xray_simulator.api import simulate
+from xray_simulator.config import WINDOW_MS, SimulatorConfig
+from xray_testing.services import running_services, set_topic_config
 from xray_testing.topics import create_topics
 
 pytestmark = pytest.mark.kafka
@@ -109,10 +116,6 @@ def to_json(value: Any) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not services.ORCHESTRATOR.installed(),
-    reason="needs the orchestrator service (`python -m orchestrator`, issue 6)",
-)
 def test_replaying_the_recording_twice_gives_identical_reports_and_topics(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -172,10 +175,7 @@ def test_replay_refuses_an_existing_namespace_and_a_missing_source(
             kafka_bootstrap, "replay", "--recording", str(recording), "--id", namespace, timeout_s=120
         )
         assert done.returncode != 0
-        if services.ORCHESTRATOR.installed():
-            assert "already has 1 topics" in done.stderr
-        else:
-            assert "not installed: orchestrator" in done.stderr
+        assert "already has 1 topics" in done.stderr
         assert xray(kafka_bootstrap, "replay", timeout_s=60).returncode == 2  # no source: usage error
         cleaned = xray(kafka_bootstrap, "replay", "--clean", namespace, timeout_s=120)
         assert cleaned.returncode == 0, cleaned.stderr
@@ -238,3 +238,60 @@ def test_drain_probe_reaches_zero_only_when_the_outputs_are_complete(
     assert {e.run_id for e in gate if e.event_type == "GateEvaluated"} <= terminal | {
         e.run_id for e in analysis if e.event_type == "AnalysisRunSkipped"
     }
+
+
+def test_drain_probe_finds_the_orchestrator_drained_with_its_last_window_open(
+    kafka_bootstrap: str, kafka_namespace: str, tmp_path: Path
+) -> None:
+    config = SimulatorConfig(seed=3, symbols=("BTCUSDT", "ETHUSDT", "SOLUSDT"), windows=4, activity=0.05)
+    events = simulate(config).events
+    create_topics(AdminClient({"bootstrap.servers": kafka_bootstrap}), kafka_namespace, catalogue.ALL_TOPICS)
+    raw = catalogue.RAW_MARKET_EVENT
+    set_topic_config(kafka_bootstrap, raw.topic(kafka_namespace), "retention.ms", "-1")
+    codec = default_codecs().for_type(RawMarketEvent)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "partitioner": "murmur2_random"})
+    for event in events:
+        producer.produce(
+            raw.topic(kafka_namespace),
+            codec.encode(event),
+            event.symbol.encode(),
+            headers=list(codec.headers(event)),
+            timestamp=event.recv_ts_ms,
+        )
+    assert producer.flush(30) == 0
+    probe = DrainProbe(kafka_bootstrap, kafka_namespace)
+    try:
+        assert probe.stage(services.ORCHESTRATOR).backlog > 0  # nothing cut yet
+        env = {"XRAY_ORCHESTRATOR__SCHEDULER__LIVE_CLOSE": "false"}
+        with running_services(kafka_bootstrap, kafka_namespace, tmp_path) as running:
+            running.start_module(services.ORCHESTRATOR.module, env)
+            deadline = time.monotonic() + 180
+            while (stage := probe.stage(services.ORCHESTRATOR)).backlog:
+                running.check_running()
+                assert time.monotonic() < deadline, stage
+                time.sleep(0.5)
+            published: list[OrchestratorEvent] = decoded_values(
+                kafka_bootstrap, kafka_namespace, catalogue.ORCHESTRATOR_EVENT
+            )
+            codes = running.stop_all()
+        assert all(code == 0 for code in codes.values()), codes
+    finally:
+        probe.close()
+    # Drained means every boundary the log crosses was cut: 4 windows, 3 closed boundaries per symbol ...
+    boundaries = {config.start_ms + i * WINDOW_MS for i in (1, 2, 3)}
+    completed = [e for e in published if e.event_type == ENGINE_RUN_COMPLETED]
+    for symbol in config.symbols:
+        assert {e.engine_timestamp_ms for e in completed if e.symbol == symbol} == boundaries, symbol
+    # ... while the group's committed offsets stay at the open window's first record, short of the end.
+    group = f"{kafka_namespace}.{services.ORCHESTRATOR.group}"
+    partitions = [TopicPartition(raw.topic(kafka_namespace), p) for p in range(raw.partitions)]
+    request = [ConsumerGroupTopicPartitions(group, partitions)]
+    admin = admin_client(kafka_bootstrap)
+    committed = {
+        tp.partition: tp.offset
+        for future in admin.list_consumer_group_offsets(request).values()
+        for tp in future.result(timeout=30).topic_partitions or []
+    }
+    per_partition = Counter(partition_for(e.symbol.encode(), raw.partitions) for e in events)
+    for partition, count in per_partition.items():
+        assert 0 < committed[partition] < count, (partition, committed[partition], count)

@@ -27,6 +27,10 @@ class ServiceEntry:
     inputs: tuple[TopicSpec, ...] = ()
     # The issue that delivers the service, named in the message when it is not installed yet.
     issue: str = ""
+    # It cuts its input on event-time boundaries and commits the first offset of each partition's open
+    # window, which a replay never closes: drained means every boundary the log crosses is cut
+    # (xray_ops.drain), not that its group committed the log end.
+    event_time_cuts: bool = False
 
     @property
     def group(self) -> str:
@@ -43,7 +47,12 @@ class ServiceEntry:
 
 MARKET_DATA: Final = ServiceEntry("market_data", "market_data", "feed", issue="3")
 ORCHESTRATOR: Final = ServiceEntry(
-    "orchestrator", "orchestrator", "processor", (catalogue.RAW_MARKET_EVENT,), issue="6"
+    "orchestrator",
+    "orchestrator",
+    "processor",
+    (catalogue.RAW_MARKET_EVENT,),
+    issue="6",
+    event_time_cuts=True,
 )
 STATE_GATE: Final = ServiceEntry(
     "state_gate",

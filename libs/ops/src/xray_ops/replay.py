@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -39,7 +40,8 @@ from xray_simulator.generator import iter_frames
 from xray_simulator.schedule import all_labels
 
 from xray_ops import catalogue as services
-from xray_ops.drain import DrainProbe, StageProgress
+from xray_ops.config_reference import load_settings_class
+from xray_ops.drain import DEFAULT_BOUNDARY_INTERVAL_MS, DrainProbe, StageProgress
 from xray_ops.namespaces import remove_namespace
 from xray_ops.outputs import decoded_values, digest, raw_counts, read_messages
 from xray_ops.procs import MARKER_ENV, free_port
@@ -88,6 +90,19 @@ class ReplayOptions:
     def namespace(self) -> str:
         """The replay's own namespace."""
         return namespace_of(self.replay_id)
+
+
+def replay_topics() -> list[catalogue.TopicSpec]:
+    """The catalogue's topics, the raw one without time retention.
+
+    Raw records carry their receive time as the Kafka timestamp, so a recording older than the raw
+    topic's retention (30 days) would be deleted by the broker's next retention check, in the middle of
+    the replay. A replay namespace is removed with `xray replay --clean` instead.
+    """
+    return [
+        dataclasses.replace(spec, retention_ms=-1) if spec is catalogue.RAW_MARKET_EVENT else spec
+        for spec in catalogue.ALL_TOPICS
+    ]
 
 
 def new_replay_id() -> str:
@@ -142,6 +157,7 @@ class Replay:
         self.log_dir = options.out_dir / "logs"
         self.supervisor: Supervisor | None = None
         self.timing: dict[str, Any] = {}
+        self.boundary_interval_ms = DEFAULT_BOUNDARY_INTERVAL_MS
 
     def say(self, text: str) -> None:
         """A progress line on stderr."""
@@ -156,9 +172,11 @@ class Replay:
             names = ", ".join(f"{e.name} (`python -m {e.module}`, issue {e.issue})" for e in missing)
             raise ReplayError(f"not installed: {names}")
         self._check_fresh()
+        # Before any thread runs: reading it swaps the process environment for a moment.
+        self.boundary_interval_ms = self._boundary_interval_ms()
         opts.out_dir.mkdir(parents=True, exist_ok=True)
         began = time.monotonic()
-        ensure_topics(opts.bootstrap, self.namespace)
+        ensure_topics(opts.bootstrap, self.namespace, replay_topics())
         self.say(f"namespace {self.namespace}; logs and report in {opts.out_dir}")
         self.supervisor = Supervisor(self.log_dir, self.marker, policy=RestartPolicy(1.0, 10.0, 30.0))
         try:
@@ -216,6 +234,23 @@ class Replay:
             env["XRAY_CONFIG_FILE"] = str(self.options.config_file.resolve())
         env.update(self.options.settings)
         return env
+
+    def _boundary_interval_ms(self) -> int:
+        """The orchestrator's boundary interval under this replay's settings (env and config file)."""
+        settings_class = load_settings_class("orchestrator.settings:OrchestratorSettings")
+        if settings_class is None:
+            return DEFAULT_BOUNDARY_INTERVAL_MS
+        saved = dict(os.environ)
+        try:
+            os.environ.clear()
+            os.environ.update(self._env("orchestrator", None))
+            settings: Any = settings_class()
+        except ValueError:  # invalid settings: the orchestrator itself will exit naming the key
+            return DEFAULT_BOUNDARY_INTERVAL_MS
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        return int(settings.orchestrator.scheduler.boundary_interval_ms)
 
     def _ingest(self) -> dict[str, Any]:
         source = self.options.source
@@ -339,7 +374,7 @@ class Replay:
     def _drain(self) -> None:
         """Supervise until every group is drained twice in a row; raise on timeout or a crash loop."""
         assert self.supervisor is not None
-        probe = DrainProbe(self.options.bootstrap, self.namespace)
+        probe = DrainProbe(self.options.bootstrap, self.namespace, self.boundary_interval_ms)
         deadline = time.monotonic() + self.options.timeout_s
         view = _ProgressView(self.out, self.options.progress)
         settled = 0

@@ -5,20 +5,25 @@ run's (published timestamps masked).
 - `chaos_plan(seed, kills=..., scale=..., broker_restart=...)`: actions at random points of each service's
   own progress (a fraction 0..1 of its stage's expected output), reproducible from the seed;
 - `Supervisor`: keeps each service's instances running (a killed one comes back under the same instance
-  id, so its transactional id fences the dead incarnation), scales, and counts exits nobody asked for;
+  id, so its transactional id fences the dead incarnation), scales, counts exits nobody asked for, and,
+  as a deployment's liveness probe would, replaces instances whose `/healthz` says their loop stalled;
 - `run_plan(...)`: fires the plan's actions as progress passes their points;
 - `compare_topics(...)` / `TopicDiff`: per key, lost / duplicated / reordered records between two runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 import signal
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -56,20 +61,30 @@ def chaos_plan(
     scale: Sequence[str] = (),
     broker_restart: str | None = None,
     span: tuple[float, float] = (0.08, 0.85),
+    spans: Mapping[str, tuple[float, float]] | None = None,
+    broker_span: tuple[float, float] | None = None,
 ) -> list[Action]:
     """`kills[s]` SIGKILLs of each service s, a 1 → 2 → 1 scaling of each service in `scale` and (when
     `broker_restart` names the service whose progress times it) one broker kill + restart, at seeded
-    random points within `span` of each service's progress; sorted by point."""
+    random points within `span` of each service's progress (`spans[s]` for service s when given;
+    `broker_span` for the broker restart, by default `span` narrowed by 0.1 on each side); sorted by
+    point."""
     rng = random.Random(seed)
-    low, high = span
     actions: list[Action] = []
+
+    def window(service: str) -> tuple[float, float]:
+        return (spans or {}).get(service, span)
+
     for service, count in sorted(kills.items()):
+        low, high = window(service)
         actions += [Action(rng.uniform(low, high), "kill", service) for _ in range(count)]
     for service in scale:
+        low, high = window(service)
         up, down = sorted(rng.uniform(low, high) for _ in range(2))
         actions += [Action(up, "scale", service, 2), Action(down, "scale", service, 1)]
     if broker_restart is not None:
-        actions.append(Action(rng.uniform(low + 0.1, high - 0.1), "broker_restart", broker_restart))
+        low, high = broker_span or (span[0] + 0.1, span[1] - 0.1)
+        actions.append(Action(rng.uniform(low, high), "broker_restart", broker_restart))
     return sorted(actions, key=lambda a: (a.at, a.kind, a.service))
 
 
@@ -98,6 +113,13 @@ class Supervisor:
     crashes: list[str] = field(default_factory=list)
     done: set[str] = field(default_factory=set)
     log: list[str] = field(default_factory=list)
+    # Probe every long-running instance's /healthz this often (None: never); a 503 (its processing loop
+    # has not turned for XRAY_HTTP__STALL_AFTER_S) gets it SIGKILLed and replaced, recorded in `stalls`.
+    liveness_every_s: float | None = None
+    liveness_grace_s: float = 0.0  # run_plan: no probing until the broker has been back this long
+    stalls: list[str] = field(default_factory=list)
+    _ports: dict[int, int] = field(default_factory=dict)
+    _last_probe: float = 0.0
 
     def _launch(self, name: str, index: int, restart: bool) -> ServiceProcess:
         spec = self.specs[name]
@@ -112,6 +134,12 @@ class Supervisor:
     def start(self, name: str) -> ServiceProcess:
         """Start instance 0 of a service."""
         return self._launch(name, 0, restart=False)
+
+    def start_all(self, names: Sequence[str], joined_event: str = "partitions_assigned") -> None:
+        """Start instance 0 of each service at once, then wait until each has logged `joined_event`."""
+        started = [self.start(name) for name in names]
+        for proc in started:
+            proc.wait_for_event(joined_event, timeout_s=120)
 
     def running(self, name: str) -> list[ServiceProcess]:
         """The service's live instances."""
@@ -147,6 +175,10 @@ class Supervisor:
         for index in range(count, len(slots)):
             proc = slots[index]
             if proc is not None:
+                if proc.running() and not proc.events("started"):
+                    # Just (re)started: a SIGTERM before its handler is installed would kill it outright.
+                    with contextlib.suppress(AssertionError):  # it exited: stop() returns its code
+                        proc.wait_for_event("started", timeout_s=60)
                 code = proc.stop(signal.SIGTERM, timeout_s=60)
                 if code != 0:
                     self.crashes.append(f"{name}-{index} exited {code} on SIGTERM:\n{proc.log_tail()}")
@@ -164,9 +196,47 @@ class Supervisor:
                 if spec.finishes and code == 0:
                     self.done.add(name)
                     slots[index] = None
+                    self.log.append(f"{name}-{index} finished")
                     continue
                 self.crashes.append(f"{name}-{index} exited {code}:\n{proc.log_tail()}")
                 self._launch(name, index, restart=True)
+                self.log.append(f"restarted {name}-{index} (exited {code})")
+
+    def probe_liveness(self) -> None:
+        """Replace instances whose /healthz answers 503 (stalled), as a deployment's liveness probe would.
+
+        Only instances that logged their status port are probed; one that does not answer (busy
+        starting, or just exiting) is left to `watch`."""
+        if self.liveness_every_s is None or time.monotonic() - self._last_probe < self.liveness_every_s:
+            return
+        self._last_probe = time.monotonic()
+        for name, slots in self.instances.items():
+            if self.specs[name].finishes:
+                continue
+            for index, proc in enumerate(slots):
+                if proc is None or not proc.running():
+                    continue
+                port = self._ports.get(proc.proc.pid)
+                if port is None:
+                    started = proc.events("http_started")
+                    if not started:
+                        continue
+                    port = self._ports[proc.proc.pid] = int(started[0]["port"])
+                try:
+                    url = f"http://127.0.0.1:{port}/healthz"
+                    with urllib.request.urlopen(url, timeout=5) as response:
+                        status = int(response.status)
+                except urllib.error.HTTPError as error:
+                    status = int(error.code)
+                except OSError:
+                    continue
+                if status != 503:
+                    continue
+                proc.proc.send_signal(signal.SIGKILL)
+                proc.proc.wait(30)
+                self.stalls.append(f"{name}-{index} stalled (/healthz 503):\n{proc.log_tail()}")
+                self._launch(name, index, restart=True)
+                self.log.append(f"replaced stalled {name}-{index}")
 
     def stop_all(self) -> dict[str, int]:
         """SIGTERM everything still running; exit codes by `name-index`."""
@@ -192,6 +262,8 @@ class BrokerRestart:
 
     def __init__(self, broker: LocalBroker, rng: random.Random) -> None:
         self.down_s: float | None = None
+        self.back_at: float | None = None  # monotonic time the broker was back
+        self.announced = False
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(broker, rng), daemon=True)
         self._thread.start()
@@ -199,6 +271,7 @@ class BrokerRestart:
     def _run(self, broker: LocalBroker, rng: random.Random) -> None:
         try:
             self.down_s = restart_broker(broker, rng)
+            self.back_at = time.monotonic()
         except BaseException as exc:  # reported by the plan runner
             self.error = exc
 
@@ -217,19 +290,33 @@ def run_plan(
     finished: Callable[[], bool],
     timeout_s: float,
     poll_s: float = 0.2,
+    on_action: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Fire each action when `progress(service)` passes its point, until every action ran and `finished()`;
-    restarts crashed instances all along. Returns what was done, in order."""
+    restarts crashed instances all along. Returns what was done, in order (each also passed to
+    `on_action` as it happens, with the supervisor's own notes: restarts, replacements)."""
     rng = random.Random(seed)
     pending = list(plan)
     deadline = time.monotonic() + timeout_s
     done: list[str] = []
+    began = time.monotonic()
+    noted = len(supervisor.log)
+
+    def note(what: str) -> None:
+        if on_action is not None:
+            on_action(f"{time.monotonic() - began:6.1f}s {what}")
+
     restarts: list[BrokerRestart] = []
     while True:
         for restart in restarts:
             if restart.error is not None:
                 raise AssertionError(f"the broker did not come back: {restart.error}")
         supervisor.watch()
+        # A loop blocked while the broker is down (or in a call that began then and has yet to time
+        # out) is no stall: probe only once the broker has been back for `liveness_grace_s`.
+        now = time.monotonic()
+        if all(r.back_at is not None and now - r.back_at >= supervisor.liveness_grace_s for r in restarts):
+            supervisor.probe_liveness()
         fired = True
         while pending and fired:
             fired = False
@@ -249,6 +336,14 @@ def run_plan(
                     assert broker is not None, "a broker restart needs the test's own broker"
                     restarts.append(BrokerRestart(broker, rng))
                     done.append(action.describe())
+                note(done[-1])
+        for entry in supervisor.log[noted:]:
+            note(f"supervisor: {entry}")
+        noted = len(supervisor.log)
+        for restart in restarts:
+            if restart.back_at is not None and not restart.announced:
+                restart.announced = True
+                note(f"broker back after {restart.down_s:.1f}s")
         if not pending and all(r.done() for r in restarts) and finished():
             done += [f"broker was down {r.down_s:.1f}s" for r in restarts]
             return done
@@ -348,14 +443,23 @@ def diff_topic(
 def compare_topics(
     bootstrap: str, reference_ns: str, run_ns: str, specs: Iterable[TopicSpec], masks: Masks | None = None
 ) -> list[TopicDiff]:
-    """Every topic of `specs` in `run_ns` against `reference_ns`, read_committed, masked as `masks` says."""
-    diffs = []
-    for spec in specs:
-        fields = (masks or {}).get(spec.name, ())
-        reference = read_committed(bootstrap, spec.topic(reference_ns), spec.partitions)
-        run = read_committed(bootstrap, spec.topic(run_ns), spec.partitions)
-        diffs.append(diff_topic(spec, reference, run, fields))
-    return diffs
+    """Every topic of `specs` in `run_ns` against `reference_ns`, read_committed, masked as `masks` says.
+
+    The topics are read concurrently (each read waits out its partitions' ends, mostly idle)."""
+    spec_list = list(specs)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        reads = {
+            (spec.name, ns): pool.submit(read_committed, bootstrap, spec.topic(ns), spec.partitions)
+            for spec in spec_list
+            for ns in (reference_ns, run_ns)
+        }
+        rows = {key: future.result() for key, future in reads.items()}
+    return [
+        diff_topic(
+            spec, rows[(spec.name, reference_ns)], rows[(spec.name, run_ns)], (masks or {}).get(spec.name, ())
+        )
+        for spec in spec_list
+    ]
 
 
 def committed_count(bootstrap: str, spec: TopicSpec, namespace: str) -> int:

@@ -156,9 +156,17 @@ class KafkaFeed:
             info = metadata.get(topic)
             if topic in self._assigned_topics or info is None or info.error is not None:
                 continue
-            for partition in sorted(info.partitions):
-                tp = TopicPartition(topic, partition)
-                low, high = self._consumer.get_watermark_offsets(tp, timeout=_METADATA_TIMEOUT_S)
+            try:
+                marks = {
+                    p: self._consumer.get_watermark_offsets(
+                        TopicPartition(topic, p), timeout=_METADATA_TIMEOUT_S
+                    )
+                    for p in sorted(info.partitions)
+                }
+            except KafkaException as error:  # e.g. a new topic whose leaders are still being elected
+                _log.warning("watermarks_failed", topic=topic, error=str(error))
+                continue  # the next discovery tries the topic again
+            for partition, (low, high) in marks.items():
                 start = max(int(low), int(high) - self._history[stream])
                 self._positions[(topic, partition)] = PartitionPosition(
                     start, int(high), at_end=start >= high
