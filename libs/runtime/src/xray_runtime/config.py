@@ -126,6 +126,9 @@ class ProcessingSettings(BaseModel):
     static_membership: bool = False
     # A batch that keeps aborting is not transient: exit non-zero after this many aborts in a row.
     max_consecutive_aborts: int = Field(default=5, ge=1)
+    # A loop that has not turned for this long (a client call stuck past its timeout) exits non-zero so
+    # the supervisor restarts the service; 0 turns the watchdog off.
+    stall_exit_s: float = Field(default=180.0, ge=0)
 
 
 class ServiceSettings(BaseSettings):

@@ -19,6 +19,10 @@ class Health:
         """The loop is turning."""
         self._last_beat = time.monotonic()
 
+    def seconds_since_beat(self) -> float:
+        """How long ago the loop last turned."""
+        return time.monotonic() - self._last_beat
+
     def set_ready(self, ready: bool) -> None:
         """Assigned partitions restored and processing (True), or not (False)."""
         with self._lock:

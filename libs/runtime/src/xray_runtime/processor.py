@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from xray_runtime.reader import PartitionReader
 from xray_runtime.secrets import redact_mapping
 from xray_runtime.state import PartitionStore, StoreSpec, fold_state
 from xray_runtime.stats import parse_stats
+from xray_runtime.watchdog import StallWatchdog
 
 T = TypeVar("T")
 
@@ -104,6 +107,7 @@ class Processor(Generic[T]):
     _consumer: Consumer = field(init=False)
     _reader: PartitionReader = field(init=False)
     _health: Health = field(init=False)
+    _watchdog: StallWatchdog | None = field(init=False, default=None)
     _ctx: Context = field(init=False)
     _http: StatusServer | None = field(init=False, default=None)
     _decoders: dict[str, Callable[[bytes], T]] = field(init=False, default_factory=dict)
@@ -133,6 +137,10 @@ class Processor(Generic[T]):
         """The status server's port once running."""
         return None if self._http is None else self._http.port
 
+    def beat(self) -> None:
+        """A long hook (e.g. a restore in `on_assigned`) tells liveness and the watchdog it progresses."""
+        self._health.beat()
+
     def request_stop(self) -> None:
         """Ask the loop to finish its current batch and shut down cleanly."""
         self._stop = True
@@ -155,6 +163,13 @@ class Processor(Generic[T]):
         self._shutdown(clean=True)
         return EXIT_OK
 
+    def _on_stall(self, seconds: float) -> None:
+        """The loop is stuck inside a call that does not return: exit so a supervisor restarts us."""
+        _log.error("stalled_exit", stalled_s=round(seconds, 1), in_transaction=self._in_txn)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_FATAL)  # from a thread: sys.exit would only end the watchdog
+
     def _install_signal_handlers(self) -> None:
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             _log.info("stop_requested", signal=signal.Signals(signum).name)
@@ -166,6 +181,8 @@ class Processor(Generic[T]):
     def _setup(self) -> None:
         s = self.settings
         self._health = Health(s.http.stall_after_s)
+        self._watchdog = StallWatchdog(self._health, s.processing.stall_exit_s, self._on_stall)
+        self._watchdog.start()
         self._decoders = {i.spec.topic(s.namespace): i.decode for i in self.inputs}
         self._store_data = {spec.name: {} for spec in self.stores}
         self._dlq_topic = dlq_spec(self.service).topic(s.namespace)
@@ -200,6 +217,8 @@ class Processor(Generic[T]):
     def _shutdown(self, clean: bool) -> None:
         """Abort any open transaction, flush, close; tolerates a setup that failed half-way."""
         self.metrics.ready.set(0)
+        if self._watchdog is not None:
+            self._watchdog.stop()
         health: Health | None = getattr(self, "_health", None)
         producer: Producer | None = getattr(self, "_producer", None)
         consumer: Consumer | None = getattr(self, "_consumer", None)

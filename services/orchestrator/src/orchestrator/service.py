@@ -335,7 +335,9 @@ class OrchestratorService:
         """
         events: list[RawMarketEvent] = []
         decode = self._raw.decode
-        for msg in reader.read([OffsetRange(self.input_topic, partition, start, end)]):
+        for n, msg in enumerate(reader.read([OffsetRange(self.input_topic, partition, start, end)]), 1):
+            if not n % 20_000 and self._processor is not None:
+                self._processor.beat()  # a long rebuild is progress, not a stall
             value = msg.value()
             if value is None or not _folded(msg.headers()):
                 continue
