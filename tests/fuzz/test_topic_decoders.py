@@ -24,6 +24,9 @@ from consumers.state_gate.harness import workload
 from consumers.state_gate.samples import sample_config
 from consumers.state_gate.service import GateService, Undecodable
 from consumers.state_gate.settings import StateGateSettings
+from orchestrator.service import OrchestratorService
+from orchestrator.service import Undecodable as RawUndecodable
+from orchestrator.settings import OrchestratorSettings
 from xray_contracts import catalogue
 from xray_contracts.analysis_engine import AnalysisEngineEvent
 from xray_contracts.codec import ContractCodec, default_codecs
@@ -92,10 +95,16 @@ def test_contract_codec_rejects_bad_records(schema_name: str) -> None:
 def input_decoders(monkeypatch: pytest.MonkeyPatch) -> Mapping[str, Callable[[bytes], Any]]:
     """The decoders each service's runtime Processor applies to its input topics (by logical name)."""
     monkeypatch.setenv("XRAY_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:9")  # never contacted
+    orchestrator = OrchestratorService(OrchestratorSettings()).processor()
     gate = GateService(StateGateSettings()).processor()
     analysis = build_analysis(AnalysisEngineSettings())
     decoders: dict[str, Callable[[bytes], Any]] = {}
-    for service, processor in (("state_gate", gate), ("analysis_engine", analysis)):
+    services: tuple[tuple[str, Any], ...] = (
+        ("orchestrator", orchestrator),
+        ("state_gate", gate),
+        ("analysis_engine", analysis),
+    )
+    for service, processor in services:
         for topic in processor.inputs:
             decoders[f"{service}<-{topic.spec.name}"] = topic.decode
     return decoders
@@ -103,6 +112,7 @@ def input_decoders(monkeypatch: pytest.MonkeyPatch) -> Mapping[str, Callable[[by
 
 def test_every_service_input_decoder_is_fuzzed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(input_decoders(monkeypatch)) == {
+        "orchestrator<-raw_market_event",
         "state_gate<-orchestrator_event",
         "state_gate<-state_gate.control",
         "analysis_engine<-state_gate_event",
@@ -110,13 +120,19 @@ def test_every_service_input_decoder_is_fuzzed(monkeypatch: pytest.MonkeyPatch) 
 
 
 def undecodable_error(value: Any) -> BaseException | None:
-    """state_gate's orchestrator_event decoder returns bad records as Undecodable (to halt the symbol)."""
-    return value.error if isinstance(value, Undecodable) else None
+    """state_gate's orchestrator_event decoder returns bad records as Undecodable (to halt the symbol), the
+    orchestrator's as its own Undecodable (dead-lettered once by the handler)."""
+    return value.error if isinstance(value, Undecodable | RawUndecodable) else None
 
 
 @pytest.mark.parametrize(
     "decoder_name",
-    ["state_gate<-orchestrator_event", "state_gate<-state_gate.control", "analysis_engine<-state_gate_event"],
+    [
+        "orchestrator<-raw_market_event",
+        "state_gate<-orchestrator_event",
+        "state_gate<-state_gate.control",
+        "analysis_engine<-state_gate_event",
+    ],
 )
 def test_service_input_decoders_turn_bad_records_into_decode_errors(
     decoder_name: str, monkeypatch: pytest.MonkeyPatch
