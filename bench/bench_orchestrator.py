@@ -126,7 +126,7 @@ def time_service(bootstrap: str, namespace: str, n: int) -> tuple[float, dict[st
     inner = processor.handler
     state: dict[str, Any] = {"handled": 0, "first": 0.0, "end": 0.0}
 
-    def counting(record: Record[RawMarketEvent], ctx: Context) -> None:
+    def counting(record: Record[Any], ctx: Context) -> None:
         if not state["handled"]:
             state["first"] = time.perf_counter()
         state["handled"] += 1
