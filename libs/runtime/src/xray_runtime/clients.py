@@ -36,11 +36,6 @@ CONSUMER_DEFAULTS: dict[str, str] = {
     # (2026-12-06): visible after commit p90 149 ms / max 459 ms at 500, p90 4 ms / max 8 ms at 10. Every
     # transactional hop pays this, so keep it short; an idle consumer then fetches ~100 times a second.
     "fetch.wait.max.ms": "10",
-    # librdkafka prefetches up to 100,000 messages per partition by default: a consumer slower than its
-    # producer (the orchestrator behind a replay at full speed) held hundreds of MB of fetched records.
-    # 20,000 per partition (a consume() batch is at most 50,000) and 16 MB in all keep it bounded.
-    "queued.min.messages": "20000",
-    "queued.max.messages.kbytes": "16384",
 }
 
 # Used by the restore/reader consumer: no group, reads state topics read_committed.

@@ -1,0 +1,22 @@
+"""The orchestrator bounds its consumer's read-ahead unless the operator says otherwise."""
+
+from __future__ import annotations
+
+import pytest
+from orchestrator.settings import OrchestratorSettings
+from xray_runtime.clients import consumer_config
+
+
+def test_prefetch_is_bounded_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XRAY_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:9")
+    props = consumer_config(OrchestratorSettings(), "orchestrator")
+    assert props["queued.min.messages"] == "20000"
+    assert props["queued.max.messages.kbytes"] == "16384"
+
+
+def test_an_operator_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XRAY_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:9")
+    monkeypatch.setenv("XRAY_KAFKA__CONSUMER__QUEUED_MIN_MESSAGES", "5000")
+    props = consumer_config(OrchestratorSettings(), "orchestrator")
+    assert props["queued.min.messages"] == "5000"
+    assert props["queued.max.messages.kbytes"] == "16384"
