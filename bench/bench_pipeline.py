@@ -270,6 +270,21 @@ def run_pipeline(broker: LocalBroker, workdir: Path, raw: int, symbols: int) -> 
         runner.stop_all()
 
 
+def latency_tail(bootstrap: str, topic: str) -> Consumer:
+    """A read_committed consumer of `topic` from its start that fetches with the least waiting."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-{uuid.uuid4().hex}",
+            "isolation.level": "read_committed",
+            "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": 5,
+        }
+    )
+    consumer.subscribe([topic])
+    return consumer
+
+
 def gate_latency(
     broker: LocalBroker, workdir: Path, rate_per_s: float, seconds: float, symbols: int, *, through_gate: bool
 ) -> list[float]:
@@ -291,16 +306,7 @@ def gate_latency(
 
     def tail() -> None:
         codec: ContractCodec[Any] = codec_for(StateGateEvent if through_gate else OrchestratorEvent)
-        consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": f"bench-{uuid.uuid4().hex}",
-                "isolation.level": "read_committed",
-                "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": 5,
-            }
-        )
-        consumer.subscribe([out_topic])
+        consumer = latency_tail(bootstrap, out_topic)
         while not stop.is_set():
             # poll, not consume(n, t): consume waits for n records or t, which would add to the latency
             m = consumer.poll(0.01)
@@ -396,16 +402,7 @@ def boundary_latency(
 
     def tail() -> None:
         codec = codec_for(StateGateEvent)
-        consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": f"bench-{uuid.uuid4().hex}",
-                "isolation.level": "read_committed",
-                "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": 5,
-            }
-        )
-        consumer.subscribe([out_topic])
+        consumer = latency_tail(bootstrap, out_topic)
         while not stop.is_set():
             m = consumer.poll(0.01)
             if m is not None and m.error() is None:
