@@ -205,22 +205,36 @@ class ContractCodec(Generic[T]):
 
     def decode(self, data: bytes) -> T:
         """Decode framed bytes (either framing) into the contract type."""
+        return self.from_datum(self.decode_datum(data))
+
+    def decode_datum(self, data: bytes) -> Any:
+        """The Avro datum of framed bytes, read and checked against the writer schema and resolved to the
+        current one, before conversion: `decode` = `from_datum(decode_datum(...))`, with the same errors.
+        A caller that needs only a few fields of some records can skip the conversion."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise UnknownFramingError(f"expected bytes, got {type(data).__name__}")
         data = bytes(data)
         writer, offset = self.writer_entry(data)
         try:
             if writer.fingerprint == self.entry.fingerprint:
-                datum = _read_record(data, offset, self.entry.parsed, None)
-            else:
-                datum = _read_record(data, offset, writer.parsed, self.entry.parsed)
-            return self.binding.from_avro(datum)
+                return _read_record(data, offset, self.entry.parsed, None)
+            return _read_record(data, offset, writer.parsed, self.entry.parsed)
         except DecodeError:
             raise
         except Exception as exc:  # fastavro raises many types on garbage; callers get one.
-            raise MalformedRecordError(
-                f"malformed {self.schema_name} record: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise self._malformed(exc) from exc
+
+    def from_datum(self, datum: Any) -> T:
+        """A datum from `decode_datum` as the contract type."""
+        try:
+            return self.binding.from_avro(datum)
+        except DecodeError:
+            raise
+        except Exception as exc:
+            raise self._malformed(exc) from exc
+
+    def _malformed(self, exc: Exception) -> MalformedRecordError:
+        return MalformedRecordError(f"malformed {self.schema_name} record: {type(exc).__name__}: {exc}")
 
 
 @dataclass(frozen=True, slots=True)
