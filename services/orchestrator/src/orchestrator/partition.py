@@ -2,7 +2,8 @@
 
 State of a partition:
 - the cut planner (open window, cut ends, known symbols), restart form: `OrchestratorCursor`;
-- each symbol's composer history (bounded lookback), rebuilt from the raw topic;
+- each symbol's composer history (bounded lookback), rebuilt from the raw topic; the open window's events
+  are folded into a copy of it as they arrive (`WindowFold`), so no raw event waits for its boundary;
 - each symbol's hysteresis state, restored from the compacted hysteresis topic.
 
 The cursor also lists where each recent window started in the log (`window_starts`), so a restart knows
@@ -25,11 +26,25 @@ from xray_contracts.raw_market_event import RawMarketEvent
 
 from orchestrator.planner import PartitionCursor, PartitionCutPlanner, PlannedCut
 from orchestrator.runs import BoundaryRunner, Output
+from orchestrator.window_fold import FOLD_CHUNK, WindowFold
 
 
 def keep_for_history(event: RawMarketEvent) -> bool:
-    """Only the event types the composer folds need to wait in memory for their cut."""
+    """Only the event types the composer folds change a history."""
     return event.event_type in FOLDED_EVENT_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class CountedEvent:
+    """A raw record the composer does not fold: only what planning reads (it is counted, never folded)."""
+
+    event_type: str
+    symbol: str
+    recv_ts_ms: int
+
+
+def _keep_none(_event: RawMarketEvent) -> bool:
+    return False  # the planner only counts: events are folded on arrival, not carried in cuts
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +85,26 @@ def history_range(record: OrchestratorCursor | None, interval_ms: int) -> Histor
 def rebuild_histories(
     span: HistoryRange, events: Iterable[RawMarketEvent], config: ComposerConfig
 ) -> dict[str, SymbolHistory]:
-    """Each known symbol's history after the last closed cut, from the raw events of `span`."""
-    by_symbol: dict[str, list[RawMarketEvent]] = {s: [] for s in span.symbols}
+    """Each known symbol's history after the last closed cut, from the raw events of `span`.
+
+    Streamed: the events are folded a chunk at a time under the last closed boundary, which equals
+    `composer.history.rebuild` over all of them, without holding the lookback's events in memory.
+    """
+    known = set(span.symbols)
+    ts = span.engine_timestamp_ms
+    fold = WindowFold(config)
+    empty: dict[str, SymbolHistory] = {}
     for event in events:
-        bucket = by_symbol.get(event.symbol)
-        if bucket is not None and event.event_type in FOLDED_EVENT_TYPES:
-            bucket.append(event)
-    return {s: rebuild(s, evs, span.engine_timestamp_ms, config) for s, evs in by_symbol.items()}
+        if event.symbol in known and event.event_type in FOLDED_EVENT_TYPES:
+            fold.add(event, ts, empty)
+    folded = fold.take(ts, empty)
+    out: dict[str, SymbolHistory] = {}
+    for symbol in span.symbols:
+        result = folded.get(symbol)
+        if isinstance(result, Exception):
+            raise result  # rebuild() would have raised it too
+        out[symbol] = rebuild(symbol, (), ts, config) if result is None else result
+    return out
 
 
 class PartitionState:
@@ -92,15 +120,18 @@ class PartitionState:
         cursor: OrchestratorCursor | None = None,
         histories: Mapping[str, SymbolHistory] | None = None,
         states: Mapping[str, HysteresisState] | None = None,
-        keep: Callable[[RawMarketEvent], bool] | None = keep_for_history,
+        keep: Callable[[RawMarketEvent], bool] = keep_for_history,
+        fold_chunk: int = FOLD_CHUNK,
     ) -> None:
         self.partition = partition
         self.interval_ms = interval_ms
         self.lookback_ms = lookback_ms
         self._runner = runner
+        self._keep = keep
         self.planner = PartitionCutPlanner(
-            interval_ms, None if cursor is None else cursor_from_record(cursor), keep=keep
+            interval_ms, None if cursor is None else cursor_from_record(cursor), keep=_keep_none
         )
+        self._window = WindowFold(runner.settings.composer, fold_chunk)
         self.histories: dict[str, SymbolHistory] = dict(histories or {})
         self.states: dict[str, HysteresisState] = dict(states or {})
         self._window_starts: list[tuple[int, int]] = (
@@ -109,16 +140,23 @@ class PartitionState:
         self.last_event_ts_ms: int | None = None
         self.cursor_changed = False
 
-    def add(self, offset: int, event: RawMarketEvent) -> list[Output]:
+    def add(self, offset: int, event: RawMarketEvent | CountedEvent) -> list[Output]:
         """One decoded record; the outputs of every boundary it closes (usually none)."""
-        window_start = self.planner.window_start_offset
-        cuts = self.planner.add(offset, event)
+        planner = self.planner
+        if planner.is_redelivery(offset):
+            return []
+        window_start = planner.window_start_offset
+        cuts = planner.add(offset, event)
         ts = event.recv_ts_ms
         if self.last_event_ts_ms is None or ts > self.last_event_ts_ms:
             self.last_event_ts_ms = ts
-        if not cuts:
-            return []
-        return self._closed(cuts, window_start)
+        out = self._closed(cuts, window_start) if cuts else []
+        # After the close: the record that closes a window belongs to the next one.
+        if isinstance(event, RawMarketEvent) and self._keep(event):
+            boundary = planner.open_boundary_ms
+            assert boundary is not None  # add() opened a window
+            self._window.add(event, boundary, self.histories)
+        return out
 
     def close_through(self, boundary_ms: int) -> list[Output]:
         """Live grace close at the log end: close every open boundary <= `boundary_ms`."""
@@ -145,16 +183,19 @@ class PartitionState:
         )
 
     def _closed(self, cuts: list[PlannedCut], window_start: int | None) -> list[Output]:
-        out: list[Output] = []
-        boundary: int | None = None
-        batch: list[PlannedCut] = []
-        for cut in cuts:  # oldest boundary first, symbols sorted within one
-            if cut.engine_timestamp_ms != boundary:
-                out.extend(self._runner.run_boundary(batch, self.histories, self.states))
-                boundary, batch = cut.engine_timestamp_ms, []
-            batch.append(cut)
-        out.extend(self._runner.run_boundary(batch, self.histories, self.states))
         first_boundary = cuts[0].engine_timestamp_ms
+        # The window's events belong to the first closed boundary (later ones of a gap are empty).
+        folded = self._window.take(first_boundary, self.histories)
+        batches: list[list[PlannedCut]] = []
+        for cut in cuts:  # oldest boundary first, symbols sorted within one
+            if not batches or cut.engine_timestamp_ms != batches[-1][0].engine_timestamp_ms:
+                batches.append([])
+            batches[-1].append(cut)
+        out: list[Output] = []
+        for i, batch in enumerate(batches):
+            out.extend(
+                self._runner.run_boundary(batch, self.histories, self.states, folded if i == 0 else None)
+            )
         if window_start is not None:
             self._window_starts.append((first_boundary, window_start))
         last_closed = cuts[-1].engine_timestamp_ms

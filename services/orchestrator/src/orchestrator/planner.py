@@ -24,8 +24,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from xray_contracts.raw_market_event import RawMarketEvent
+
+
+class PlannedEvent(Protocol):
+    """What planning reads of a record (a decoded RawMarketEvent, or the service's counted-only form)."""
+
+    @property
+    def event_type(self) -> str: ...
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def recv_ts_ms(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +75,9 @@ class _Pending:
 class PartitionCutPlanner:
     """Feeds a partition's records in offset order and returns the cuts they close.
 
-    `keep(event)` says which events a cut must carry (default: all); the others are only counted, so a
-    busy feed's book and mark updates need not sit in memory for a whole window.
+    `keep(event)` says which events a cut must carry (default: all); the others, and records that are not
+    a full `RawMarketEvent`, are only counted, so a busy feed's book and mark updates need not sit in
+    memory for a whole window.
     """
 
     def __init__(
@@ -109,14 +124,18 @@ class PartitionCutPlanner:
             return self._window_start_offset
         return None if self._last_offset is None else self._last_offset + 1
 
-    def add(self, offset: int, event: RawMarketEvent) -> list[PlannedCut]:
-        """Add one record; return the cuts it closes (possibly none)."""
-        if (
+    def is_redelivery(self, offset: int) -> bool:
+        """True for a record already covered by a closed cut (re-delivered before the commit caught up):
+        `add` ignores it."""
+        return (
             self._last_offset is not None
             and offset <= self._last_offset
             and self._window_start_offset is None
-        ):
-            # Re-delivered record already covered by a closed cut (restart before the commit caught up).
+        )
+
+    def add(self, offset: int, event: PlannedEvent) -> list[PlannedCut]:
+        """Add one record; return the cuts it closes (possibly none)."""
+        if self.is_redelivery(offset):
             return []
         ts = event.recv_ts_ms
         if self._open_boundary is None:
@@ -130,7 +149,7 @@ class PartitionCutPlanner:
             pending.first_offset = offset
         counts = pending.counts
         counts[event.event_type] = counts.get(event.event_type, 0) + 1
-        if self._keep is None or self._keep(event):
+        if isinstance(event, RawMarketEvent) and (self._keep is None or self._keep(event)):
             pending.events.append(event)
         if self._window_start_offset is None:
             self._window_start_offset = offset

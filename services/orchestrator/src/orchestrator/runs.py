@@ -120,15 +120,24 @@ class BoundaryRunner:
         cuts: Sequence[PlannedCut],
         histories: dict[str, SymbolHistory],
         states: dict[str, HysteresisState],
+        folded: Mapping[str, SymbolHistory | Exception] | None = None,
     ) -> list[Output]:
-        """Run one boundary's cuts (one per known symbol, same engine timestamp); updates the dicts."""
+        """Run one boundary's cuts (one per known symbol, same engine timestamp); updates the dicts.
+
+        `folded`: per symbol, the history with the window's events already folded in under this boundary
+        (fold on arrival), or the exception that fold raised; the cut's own `events` are folded on top.
+        """
         if not cuts:
             return []
         boundary = cuts[0].engine_timestamp_ms
         config = self.settings.composer
         build_errors: dict[str, Exception] = {}
         for cut in cuts:
-            history = histories.get(cut.symbol) or SymbolHistory.empty(cut.symbol, config)
+            early = None if folded is None else folded.get(cut.symbol)
+            if isinstance(early, Exception):
+                build_errors[cut.symbol] = early  # as if the whole cut's update had raised
+                continue
+            history = early or histories.get(cut.symbol) or SymbolHistory.empty(cut.symbol, config)
             try:
                 histories[cut.symbol] = history.update(cut.events, boundary)
             except Exception as error:  # one symbol's bad data must not stop the others

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -42,7 +42,7 @@ from xray_runtime.processor import InputTopic, Processor
 from xray_runtime.reader import OffsetRange, PartitionReader
 from xray_runtime.state import StoreSpec
 
-from orchestrator.partition import PartitionState, history_range, rebuild_histories
+from orchestrator.partition import CountedEvent, PartitionState, history_range, rebuild_histories
 from orchestrator.runs import BoundaryRunner, Engine, Output
 from orchestrator.settings import SERVICE, OrchestratorSettings
 
@@ -71,6 +71,10 @@ class Undecodable:
     """An input record the raw codec rejected: the handler dead-letters it (once)."""
 
     error: Exception
+
+
+# What the handler gets per raw record: a folded type in full, another type counted only, or garbage.
+Input = RawMarketEvent | CountedEvent | Undecodable
 
 
 def dead_lettered_offsets(
@@ -136,9 +140,9 @@ class OrchestratorService:
         self.boundaries = Counter(
             "xray_orchestrator_boundaries", "Boundaries closed by how", ["how"], registry=registry
         )
-        self._processor: Processor[RawMarketEvent | Undecodable] | None = None
+        self._processor: Processor[Input] | None = None
 
-    def processor(self) -> Processor[RawMarketEvent | Undecodable]:
+    def processor(self) -> Processor[Input]:
         """The runtime processor: one input, two compacted stores, live close on punctuate."""
         stores: list[StoreSpec[Any]] = [
             StoreSpec(
@@ -172,15 +176,23 @@ class OrchestratorService:
 
     # ------------------------------------------------------------------ records
 
-    def _decode(self, data: bytes) -> RawMarketEvent | Undecodable:
+    def _decode(self, data: bytes) -> Input:
+        """Every record is read and checked in full (a malformed one of any type is dead-lettered); only
+        the types the composer folds become a `RawMarketEvent`, the rest keep the three fields planning
+        reads (building the full event is most of the decode cost, and most records are book/mark)."""
+        raw = self._raw
         try:
-            return self._raw.decode(data)
+            datum = raw.decode_datum(data)
+            event_type = datum["event_type"]
+            if event_type in FOLDED_EVENT_TYPES:
+                return raw.from_datum(datum)
+            return CountedEvent(event_type, datum["symbol"], datum["recv_ts_ms"])
         except Exception as error:
             if self.settings.processing.decode_error_policy == "fail":
                 raise  # the runtime stops the service
             return Undecodable(error)
 
-    def _handle(self, record: Record[RawMarketEvent | Undecodable], ctx: Context) -> None:
+    def _handle(self, record: Record[Input], ctx: Context) -> None:
         value = record.value
         if isinstance(value, Undecodable):
             self._dead_letter(record, value.error, ctx)
@@ -327,13 +339,12 @@ class OrchestratorService:
 
     def _read_raw(
         self, reader: PartitionReader, partition: int, start: int, end: int
-    ) -> list[RawMarketEvent]:
-        """The decodable raw events of `[start, end)` whose type the composer folds.
+    ) -> Iterator[RawMarketEvent]:
+        """The decodable raw events of `[start, end)` whose type the composer folds, streamed.
 
         Records are filtered by their `event_type` header before decoding (most of a busy feed is book
         and mark updates the history never reads); a record without the header is decoded and kept.
         """
-        events: list[RawMarketEvent] = []
         decode = self._raw.decode
         for n, msg in enumerate(reader.read([OffsetRange(self.input_topic, partition, start, end)]), 1):
             if not n % 20_000 and self._processor is not None:
@@ -342,10 +353,10 @@ class OrchestratorService:
             if value is None or not _folded(msg.headers()):
                 continue
             try:
-                events.append(decode(value))
+                event = decode(value)
             except Exception:
                 continue  # it went to the DLQ when it was first consumed
-        return events
+            yield event
 
     def _on_revoked(self, partitions: Sequence[Any]) -> None:
         for part in partitions:
