@@ -4,7 +4,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test fuzz chaos bench bench-each \
+.PHONY: help setup native kafka-jars kafka-up kafka-down kafka-status kafka-logs lint test fuzz chaos bench bench-each \
 	run demo down status up compose-tool compose-check config-reference doctor clean distclean dashboard-png tmux
 
 UV_VERSION := 0.13.9
@@ -36,6 +36,10 @@ setup: ## uv (bootstrapped into .cache/uvenv when missing) + `uv sync --frozen`
 		uv="$(UVENV)/bin/uv"; \
 	fi; \
 	"$$uv" sync --frozen --quiet
+	@$(PY) -m xray_ops.native_build || echo "setup: the compiled modules were not built (no C compiler?); pure Python is used"
+
+native: ## (re)compile the composer's and the engine's hot modules with mypyc (setup does it when stale)
+	@$(PY) -m xray_ops.native_build --force
 
 kafka-jars: setup ## fetch the Kafka broker + tools jars with mvn (only when missing or the pom changed)
 	@$(BROKER) jars
@@ -66,7 +70,8 @@ tmux: ## tmux for the dashboard's tmux test (installed with apt-get only when mi
 
 test: setup kafka-jars tmux ## lint + the whole pytest suite against a broker it starts and always stops
 	@$(MAKE) --no-print-directory compose-tool || echo "test: no Compose parser; the compose file test will say so"
-	@$(PY) -m xray_testing.suite test $(PYTEST_ARGS)
+	@export XRAY_REQUIRE_NATIVE=$${XRAY_REQUIRE_NATIVE:-$$(command -v cc >/dev/null 2>&1 && echo 1 || echo 0)}; \
+	$(PY) -m xray_testing.suite test $(PYTEST_ARGS)
 
 fuzz: setup kafka-jars ## full fuzz: >=100,000 bad inputs per decoder + a larger DLQ sample on a broker
 	@XRAY_FUZZ=full $(PY) -m xray_testing.suite pytest tests/fuzz tests/integration/fuzz -s -q

@@ -19,6 +19,9 @@ one core with CPU time (time.process_time; the machine is shared). Two ways to p
 Ceiling (same run, same events, same moments): composer.ceilings.read_fold_inputs, a loop reading
 what the fold needs from each event and nothing else; no symbol-run can be cheaper than reading its
 events. Half the batches / cuts read the ceiling first, half fold first.
+Modules: the compiled twins (mypyc, `make native`; regime_engine.native) when current, else the pure
+sources. Unless --no-pure, the same measurement is repeated in a child process with XRAY_NATIVE=0 and
+its totals printed too, so one run shows both (the outputs are bit-identical: test_native.py).
 Never asserts a timing.
 Run: .venv/bin/python bench/bench_engine.py [--windows 30] [--warmup 71] [--symbols 5] [--batch 256]
 """
@@ -26,6 +29,9 @@ Run: .venv/bin/python bench/bench_engine.py [--windows 30] [--warmup 71] [--symb
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,6 +44,7 @@ from composer.history import SymbolHistory
 from regime_engine.contracts.snapshots import RegimeInputSnapshot
 from regime_engine.engine import run, run_with_hysteresis
 from regime_engine.hysteresis import HysteresisConfig, HysteresisStore
+from regime_engine.native import ENV_SWITCH, compiled_modules
 from xray_contracts.raw_market_event import RawMarketEvent
 from xray_simulator import SimulatorConfig, default_symbols, iter_events
 
@@ -185,7 +192,14 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=5)
     parser.add_argument("--seed", type=int, default=99)
     parser.add_argument("--batch", type=int, default=256, help="events per fold when folding on arrival")
+    parser.add_argument("--no-pure", action="store_true", help="skip the pure-Python comparison run")
     args = parser.parse_args()
+    compiled = compiled_modules()
+    print(
+        f"modules: compiled with mypyc ({len(compiled)} modules)"
+        if compiled
+        else "modules: pure Python (no current native tree, or XRAY_NATIVE=0)"
+    )
     config = SimulatorConfig(
         seed=args.seed, windows=args.warmup + args.windows, symbols=default_symbols(args.symbols)
     )
@@ -203,6 +217,14 @@ def main() -> None:
         f"engine alone: run_with_hysteresis {t.runs / t.engine:,.0f} symbol-runs/s (in the stream), "
         f"truth mode run() {len(snapshots) / truth_s:,.0f}/s (back to back)"
     )
+    if compiled and not args.no_pure:
+        child = [sys.executable, __file__, "--no-pure", *sys.argv[1:]]
+        out = subprocess.run(
+            child, env={**os.environ, ENV_SWITCH: "0"}, capture_output=True, text=True, check=True
+        ).stdout
+        for line in out.splitlines():
+            if "composer + engine:" in line:
+                print(f"pure Python, same run: {line}")
 
 
 if __name__ == "__main__":
