@@ -39,6 +39,7 @@ def test_env_settings_pass_through_to_librdkafka(monkeypatch: pytest.MonkeyPatch
     assert prod["transactional.id"] == "bt-7.svc.i-1" == transactional_id(s, "svc")
     assert prod["partitioner"] == "murmur2_random"
     assert prod["enable.idempotence"] == "true"
+    assert prod["retry.backoff.ms"] == "10"  # CONCURRENT_TRANSACTIONS retries: not 100 ms per commit
     cons = consumer_config(s, "svc")
     assert cons["auto.offset.reset"] == "latest"
     assert cons["isolation.level"] == "read_committed"

@@ -17,6 +17,13 @@ PRODUCER_DEFAULTS: dict[str, str] = {
     "compression.type": "lz4",
     # Transactions commit on a ~100 ms interval anyway; a short linger fills batches cheaply.
     "linger.ms": "10",
+    # The next transaction's AddPartitionsToTxn / AddOffsetsToTxn is refused (CONCURRENT_TRANSACTIONS)
+    # until the broker has written the previous commit's markers, and librdkafka retries it after
+    # retry.backoff.ms (default 100): most transactions that produced output took ~100 ms longer to
+    # commit. Measured (2026-12-06, orchestrator at 2,000 raw events/s): commit p90 108 -> 9 ms. The
+    # Java client backs off 20 ms for exactly this; other retries back off exponentially from here
+    # (up to retry.backoff.max.ms, 1 s).
+    "retry.backoff.ms": "10",
     # Kafka Streams' EOS default: a dead instance's open transaction is aborted within 10 s,
     # so whoever takes over its partitions is not blocked behind the last stable offset for long.
     "transaction.timeout.ms": "10000",
