@@ -180,3 +180,25 @@ def test_a_fold_that_raises_fails_the_whole_window_and_drops_the_rest() -> None:
     (result,) = fold.take(boundary, {"BTCUSDT": ahead}).values()
     assert isinstance(result, ValueError)
     assert fold.take(boundary, {}) == {}
+
+
+def test_a_record_redelivered_after_a_live_close_is_not_folded_again() -> None:
+    events = log()
+    cut_at = len(events) // 2
+
+    def run(redeliver: bool) -> list[bytes]:
+        state = PartitionState(0, runner(), INTERVAL, LOOKBACK, fold_chunk=3)
+        out: list[Output] = []
+        for offset in range(cut_at):
+            out.extend(state.add(offset, as_consumed(events[offset])))
+        boundary = state.planner.open_boundary_ms
+        assert boundary is not None
+        out.extend(state.close_through(boundary))  # live close: no window is open now
+        if redeliver:
+            trades = [o for o in range(cut_at) if events[o].event_type == "TradeTick"]
+            assert state.add(trades[-1], events[trades[-1]]) == []
+        for offset in range(cut_at, len(events)):
+            out.extend(state.add(offset, as_consumed(events[offset])))
+        return published(out)
+
+    assert run(redeliver=True) == run(redeliver=False)

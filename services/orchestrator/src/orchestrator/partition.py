@@ -143,8 +143,7 @@ class PartitionState:
     def add(self, offset: int, event: RawMarketEvent | CountedEvent) -> list[Output]:
         """One decoded record; the outputs of every boundary it closes (usually none)."""
         planner = self.planner
-        if planner.is_redelivery(offset):
-            return []
+        redelivered = planner.is_redelivery(offset)  # already in a closed cut: never folded again
         window_start = planner.window_start_offset
         cuts = planner.add(offset, event)
         ts = event.recv_ts_ms
@@ -152,7 +151,7 @@ class PartitionState:
             self.last_event_ts_ms = ts
         out = self._closed(cuts, window_start) if cuts else []
         # After the close: the record that closes a window belongs to the next one.
-        if isinstance(event, RawMarketEvent) and self._keep(event):
+        if not redelivered and isinstance(event, RawMarketEvent) and self._keep(event):
             boundary = planner.open_boundary_ms
             assert boundary is not None  # add() opened a window
             self._window.add(event, boundary, self.histories)
