@@ -7,6 +7,9 @@ schema resolution); the property tests prove this writer's output reads back equ
 
 Union datums: `None` picks the null branch; a union with more than one named (record) branch needs
 the tuple notation `(full_name, value)`; other unions dispatch on the Python type of the value.
+
+A record datum may be an `Encoded` body instead: it is copied as is, so a value that several records
+embed (a service writing the same payload into an event, a log record and a snapshot) is encoded once.
 """
 
 from __future__ import annotations
@@ -35,6 +38,19 @@ _EMPTY_BLOCK = b"\x00"
 
 class AvroWriteError(ValueError):
     """A value does not fit the schema it is written with."""
+
+
+class Encoded:
+    """The Avro binary body of one named record, accepted wherever a datum of that record is expected.
+
+    Nothing checks that the body belongs to that record type: build it with that type's writer
+    (`compile_named_writers`).
+    """
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
 
 
 def encode_long(n: int) -> bytes:
@@ -152,6 +168,15 @@ class _Compiler:
         if kind == "fixed":
             return _write_bytes_fixed(int(schema["size"]))
         return self.compile(kind, namespace)
+
+    @property
+    def definitions(self) -> Mapping[str, Mapping[str, Any]]:
+        """The named record definitions compiled so far, by full name."""
+        return self._definitions
+
+    def named(self, full_name: str) -> Writer:
+        """The writer of a named type compiled so far."""
+        return self._named[full_name]
 
     def _full_name(self, name: str, namespace: str) -> str:
         return name if "." in name or not namespace else f"{namespace}.{name}"
@@ -271,8 +296,8 @@ def _generate_record_writer(fields: list[Mapping[str, Any]], namespace: str, com
     Nested types call compiled closures; this keeps the per-field cost of the hot contracts (flat
     records of strings, longs and nullable primitives) to a few bytecodes.
     """
-    lines = ["def write_record(A, v):"]
-    env: dict[str, Any] = {"L": encode_long, "D": _PACK_DOUBLE, "S": _SMALL_LENGTHS}
+    lines = ["def write_record(A, v):", "    if v.__class__ is E:", "        A(v.body)", "        return"]
+    env: dict[str, Any] = {"L": encode_long, "D": _PACK_DOUBLE, "S": _SMALL_LENGTHS, "E": Encoded}
     for i, f in enumerate(fields):
         ftype = f["type"]
         lines.append(f"    x = v[{f['name']!r}]")
@@ -335,13 +360,27 @@ def _branch_name(branch: Any, namespace: str, full_name: Callable[[str, str], st
     return str(branch["type"])
 
 
-def compile_writer(schema: Mapping[str, Any]) -> Callable[[Any], bytes]:
-    """Compile a schema (plain JSON form) into `value -> Avro binary body`."""
-    write = _Compiler().compile(schema, str(schema.get("namespace", "")))
-
+def _body_encoder(write: Writer) -> Callable[[Any], bytes]:
     def encode(value: Any) -> bytes:
         parts: list[bytes] = []
         write(parts.append, value)
         return b"".join(parts)
 
     return encode
+
+
+def compile_writer(schema: Mapping[str, Any]) -> Callable[[Any], bytes]:
+    """Compile a schema (plain JSON form) into `value -> Avro binary body`."""
+    return _body_encoder(_Compiler().compile(schema, str(schema.get("namespace", ""))))
+
+
+def compile_named_writers(schema: Mapping[str, Any]) -> dict[str, Callable[[Any], bytes]]:
+    """Compile a schema into `value -> Avro binary body` for every named record it defines (by full name,
+    the top-level record included): the writers `Encoded` bodies are made with."""
+    compiler = _Compiler()
+    compiler.compile(schema, str(schema.get("namespace", "")))
+    return {
+        name: _body_encoder(compiler.named(name))
+        for name, definition in compiler.definitions.items()
+        if definition["type"] in {"record", "error"}
+    }

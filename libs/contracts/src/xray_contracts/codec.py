@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, Protocol, TypeVar
@@ -22,7 +22,7 @@ from fastavro import schemaless_reader
 
 from xray_contracts import bindings as b
 from xray_contracts import catalogue
-from xray_contracts.avro_writer import compile_writer
+from xray_contracts.avro_writer import compile_named_writers, compile_writer
 from xray_contracts.schema_store import SchemaEntry, SchemaStore, default_store, make_entry
 
 T = TypeVar("T")
@@ -128,6 +128,7 @@ class ContractCodec(Generic[T]):
         self._single_object_prefix = SINGLE_OBJECT_MAGIC + self.entry.fingerprint
         self._confluent_prefix: bytes | None = None
         self._by_id: dict[int, SchemaEntry] = {}
+        self._named_writers: dict[str, Callable[[Any], bytes]] | None = None
         self._header_base: Headers = [
             (HEADER_SCHEMA, binding.header_schema.encode()),
             (HEADER_SCHEMA_VERSION, binding.header_schema_version.encode()),
@@ -158,6 +159,23 @@ class ContractCodec(Generic[T]):
             return self._write_body(self.binding.to_avro(value))
         except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
             raise EncodeError(f"cannot encode {type(value).__name__} as {self.schema_name}: {exc}") from exc
+
+    def encode_datum(self, datum: Any) -> bytes:
+        """Framed record bytes of an Avro datum (e.g. `binding.to_avro(value)` with some nested records
+        replaced by `Encoded` bodies from `named_encoder`): for callers that reuse encoded parts."""
+        try:
+            return self._prefix() + self._write_body(datum)
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            raise EncodeError(f"cannot encode a {self.schema_name} datum: {exc}") from exc
+
+    def named_encoder(self, full_name: str) -> Callable[[Any], bytes]:
+        """`datum -> Avro binary body` of a named record defined inside this contract's schema."""
+        if self._named_writers is None:
+            self._named_writers = compile_named_writers(self.entry.schema_json)
+        try:
+            return self._named_writers[full_name]
+        except KeyError:
+            raise KeyError(f"{self.schema_name} defines no record {full_name!r}") from None
 
     def encode(self, value: T) -> bytes:
         """Framed record bytes: single-object, or Confluent when a resolver is configured."""
