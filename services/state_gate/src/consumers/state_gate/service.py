@@ -25,6 +25,7 @@ from consumers.state_gate.contracts import (
     StateGateStateRecord,
     output_idempotency_key,
 )
+from consumers.state_gate.encoding import GateEncoder
 from consumers.state_gate.gate_processor import GateHooks, GateProcessor
 from consumers.state_gate.limits import InputHealth, KafkaLimits, TransactionFailures, kafka_limits
 from consumers.state_gate.observability import GateObserver
@@ -104,6 +105,8 @@ class GateService:
         self._event_codec: ContractCodec[StateGateEvent] = codecs.for_type(StateGateEvent)
         self._record_codec: ContractCodec[StateGateStateRecord] = codecs.for_type(StateGateStateRecord)
         self._snapshot_codec: ContractCodec[StateGateSnapshot] = codecs.for_type(StateGateSnapshot)
+        # Encodes the outputs with the payloads they share written once (the burst's main CPU cost).
+        self._encoder = GateEncoder(codecs)
         ns = settings.namespace
         self.event_topic = catalogue.STATE_GATE_EVENT.topic(ns)
         self.log_topic = catalogue.STATE_GATE_STATE_LOG.topic(ns)
@@ -127,7 +130,7 @@ class GateService:
         store: StoreSpec[StateGateSnapshot] = StoreSpec(
             name=STATE_STORE,
             topic=catalogue.STATE_GATE_STATE,
-            encode=self._snapshot_codec.encode,
+            encode=self._encoder.snapshot,
             decode=self._snapshot_codec.decode,
         )
         hooks = GateHooks(
@@ -245,12 +248,12 @@ class GateService:
                 for event, log_record in zip(result.events, result.records, strict=True):
                     topic = self.event_topic
                     event_headers = _headers(self._event_codec.headers(event), event.run_id, event.event_type)
-                    ctx.emit(topic, symbol, self._event_codec.encode(event), event_headers)
+                    ctx.emit(topic, symbol, self._encoder.event(event), event_headers)
                     topic = self.log_topic
                     log_headers = _headers(
                         self._record_codec.headers(log_record), event.run_id, event.event_type
                     )
-                    ctx.emit(topic, symbol, self._record_codec.encode(log_record), log_headers)
+                    ctx.emit(topic, symbol, self._encoder.record(log_record), log_headers)
                 topic = self.state_topic
                 snapshot = replace(result.snapshot, config_fingerprint=self.fingerprint)
                 ctx.store(STATE_STORE).put(symbol, snapshot)
