@@ -112,6 +112,12 @@ def pipeline_rows(broker: LocalBroker, workdir: Path, raw: int, symbols: int) ->
     """Whole-pipeline replay, CPU, RSS and gate latency rows; also returns the recording it wrote."""
     module = load("bench_pipeline")
     assert module is not None
+    # A deployed broker runs for days: its JIT is warm. The first pass on this just-started JVM pays for
+    # compiling Kafka's hot paths (about half the broker's CPU of that pass), so the figures are of a
+    # second, identical pass; the first pass is reported on its own row.
+    cold_dir = workdir / "cold-pass"
+    cold_dir.mkdir()
+    cold = module.run_pipeline(broker, cold_dir, raw, symbols)
     r = module.run_pipeline(broker, workdir, raw, symbols)
     c = r.ceiling
     scope = (
@@ -139,6 +145,14 @@ def pipeline_rows(broker: LocalBroker, workdir: Path, raw: int, symbols: int) ->
             f"<= {fmt(TARGET_WALL_S * r.raw_events / 1_000_000, ' s')} (40 s per 1M)",
         ),
         Row("  of which market_data replay alone", fmt(r.market_data_s, " s")),
+        Row(
+            "  the same pass first, on the just-started broker (JVM still compiling)",
+            f"wall {fmt(cold.wall_s, ' s')}, {fmt(cold.events_per_cpu_s)} raw events per CPU-s, "
+            f"broker {cold.cpu_s.get('broker', 0.0):.1f} CPU-s",
+            "",
+            "",
+            "reported, not the figure",
+        ),
         Row(
             "  raw events per CPU-second (all processes, broker incl.)",
             fmt(r.events_per_cpu_s),
@@ -224,6 +238,8 @@ def main() -> int:
         f"Made by `{command}` in {took / 60:.1f} min. Every ceiling was measured in the same run on the same",
         "broker (a single-node Kafka of this run, on this machine). Speed is measured here, never asserted",
         "in a test. The machine is shared and noisy: compare ratios, not absolute figures, across runs.",
+        "The whole-pipeline rows are of a second identical pass on the same broker (a deployed broker's",
+        "JIT is warm); the first pass, on the just-started JVM, has its own row.",
         "",
         "## Machine",
         "",

@@ -61,7 +61,7 @@ class ProcessMeter:
         with self._lock:
             self.pids.setdefault(name, []).append(pid)
             if sample is not None:
-                self.last[pid] = sample
+                self._record(pid, sample)
                 if from_now:
                     self.base[pid] = sample.cpu_s
 
@@ -72,7 +72,15 @@ class ProcessMeter:
             sample = proc_sample(pid)
             if sample is not None:
                 with self._lock:
-                    self.last[pid] = sample
+                    self._record(pid, sample)
+
+    def _record(self, pid: int, sample: ProcSample) -> None:
+        """Keep the highest figures seen: an exiting (zombie) process has no VmHWM line any more, and its
+        last sample must not erase the peak measured while it ran. Caller holds the lock."""
+        before = self.last.get(pid)
+        if before is not None:
+            sample = ProcSample(max(before.cpu_s, sample.cpu_s), max(before.peak_rss_mb, sample.peak_rss_mb))
+        self.last[pid] = sample
 
     def start(self) -> ProcessMeter:
         """Begin sampling in the background."""
