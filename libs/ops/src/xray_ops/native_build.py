@@ -81,10 +81,10 @@ def is_current(root: Path, sources: dict[str, str]) -> bool:
         return False
 
 
-def build(root: Path) -> float:
-    """Compile NATIVE_MODULES into `root` (replacing it); returns the seconds it took."""
+def build(root: Path, sources: dict[str, str]) -> float:
+    """Compile NATIVE_MODULES, whose packages' digests are `sources`, into `root` (replacing it); returns
+    the seconds it took."""
     began = time.monotonic()
-    sources = native.source_digests()
     work = root.parent / f"{root.name}.build"
     shutil.rmtree(work, ignore_errors=True)
     src = work / "src"
@@ -128,11 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rebuild even when current")
     args = parser.parse_args(argv)
     root: Path = (args.out or native.default_root()).resolve()
-    if not args.force and is_current(root, native.source_digests()):
+    sources = native.source_digests()
+    if not args.force and is_current(root, sources):
         print(f"native: {root} is current ({len(NATIVE_MODULES)} compiled modules)")
         return 0
     print(f"native: compiling {len(NATIVE_MODULES)} modules with mypyc into {root} (about a minute)")
-    seconds = build(root)
+    seconds = build(root, sources)
     print(f"native: built in {seconds:.0f} s")
     return 0
 
